@@ -1,0 +1,27 @@
+# Email Delivery Diagnostics: developer commands. See README.rst.
+.PHONY: demo stop test lint format bench help
+
+help:
+	@echo "make demo   - private PostgreSQL + loopback SMTP + Odoo with the addon and demo data on :8069"
+	@echo "make stop   - stop what 'make demo' started"
+	@echo "make test   - install into a throwaway database and run every test (pytest-odoo)"
+	@echo "make lint   - ruff, ruff format --check, pylint-odoo"
+	@echo "make bench  - run the benchmarks of bench/ (prints figures)"
+
+demo:
+	@bash scripts/demo.sh
+
+stop:
+	@bash scripts/demo.sh stop
+
+test:
+	@bash scripts/test.sh
+
+lint:
+	@bash scripts/lint.sh
+
+format:
+	ruff format . && ruff check --fix .
+
+bench:
+	@bash scripts/bench.sh

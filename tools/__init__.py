@@ -1,0 +1,1 @@
+"""Plain Python: no ORM. Parsing, classification, signing; unit-tested without a database."""

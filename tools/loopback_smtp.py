@@ -1,0 +1,214 @@
+"""A real SMTP server on loopback that answers with the reply codes under test.
+
+Built on ``aiosmtpd``. It accepts every message except for recipients whose
+domain (or full address) is listed in its refusal rules, which it refuses at
+``RCPT TO`` with a real SMTP reply, e.g. ``550 5.1.1 ...`` for an unknown
+user. Every accepted message is recorded with its envelope and the time it
+was received, so tests and benchmarks can prove who got what, and when.
+
+Used in three places:
+
+* the tests start it in a thread (:class:`LoopbackSMTPServer`);
+* ``make demo`` and the benchmarks run it as a process::
+
+    python3 -m tools.loopback_smtp --port 2525 --log .dev/smtp.jsonl
+
+No ORM here: this module is plain Python.
+"""
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+
+# aiosmtpd logs every connection at INFO on "mail.log": keep test and demo output readable.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
+
+#: Default refusal rules, keyed by recipient domain (lower case). The values
+#: are the exact replies a real MTA gives.
+DEFAULT_RULES = {
+    "nouser.example": "550 5.1.1 <{rcpt}>: Recipient address rejected: User unknown in virtual mailbox table",
+    "nodomain.example": "550 5.1.2 <{rcpt}>: Recipient address rejected: Domain not found",
+    "disabled.example": "550 5.2.1 <{rcpt}>: Mailbox disabled, not accepting messages",
+    "full.example": "452 4.2.2 <{rcpt}>: Mailbox full, quota exceeded",
+    "busy.example": "421 4.7.0 Try again later, closing connection. (TSS04)",
+    "greylist.example": "450 4.2.0 <{rcpt}>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/",
+    "spam.example": "550 5.7.1 Message rejected as spam by Content Filtering",
+}
+
+
+@dataclass
+class ReceivedMessage:
+    """One message accepted by the server, as the recipients' MTA saw it."""
+
+    mail_from: str
+    rcpt_tos: list
+    data: bytes
+    received_at: float
+    peer: str = ""
+
+    @property
+    def message(self):
+        """The parsed message (``email.message.EmailMessage``)."""
+        return message_from_bytes(self.data, policy=policy.default)
+
+    def as_json(self):
+        msg = self.message
+        return {
+            "mail_from": self.mail_from,
+            "rcpt_tos": self.rcpt_tos,
+            "received_at": self.received_at,
+            "message_id": msg.get("Message-Id", ""),
+            "subject": msg.get("Subject", ""),
+            "size": len(self.data),
+        }
+
+
+@dataclass
+class RefusingHandler:
+    """aiosmtpd handler: refuse by rule at RCPT, record everything accepted.
+
+    :param rules: mapping of recipient domain or full address (lower case) to
+        the SMTP reply to give; ``{rcpt}`` in the reply is replaced by the
+        recipient address.
+    :param log_path: optional JSON-lines file where each accepted message is
+        appended (one line per message).
+    """
+
+    rules: dict = field(default_factory=lambda: dict(DEFAULT_RULES))
+    log_path: str = ""
+    received: list = field(default_factory=list)
+    refused: list = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def reply_for(self, address):
+        """Return the refusal reply for ``address``, or ``None`` to accept."""
+        address = (address or "").lower()
+        domain = address.rpartition("@")[2]
+        reply = self.rules.get(address) or self.rules.get(domain)
+        return reply.format(rcpt=address) if reply else None
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        reply = self.reply_for(address)
+        if reply:
+            with self.lock:
+                self.refused.append((address, reply, time.time()))
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        received = ReceivedMessage(
+            mail_from=envelope.mail_from,
+            rcpt_tos=list(envelope.rcpt_tos),
+            data=envelope.original_content or envelope.content,
+            received_at=time.time(),
+            peer=str(session.peer),
+        )
+        with self.lock:
+            self.received.append(received)
+            if self.log_path:
+                with open(self.log_path, "a", encoding="utf-8") as log:
+                    log.write(json.dumps(received.as_json()) + "\n")
+        return "250 2.0.0 OK: queued"
+
+
+class LoopbackSMTPServer:
+    """An SMTP server on 127.0.0.1 running in a background thread.
+
+    Use as a context manager, or call :meth:`start` and :meth:`stop`::
+
+        with LoopbackSMTPServer() as smtpd:
+            ...  # send to 127.0.0.1:smtpd.port
+            assert smtpd.recipients() == [...]
+
+    :param port: TCP port; 0 picks a free one.
+    :param rules: refusal rules (see :class:`RefusingHandler`).
+    :param log_path: optional JSON-lines log of accepted messages.
+    """
+
+    def __init__(self, port=0, rules=None, log_path="", host="127.0.0.1"):
+        from aiosmtpd.controller import Controller  # noqa: PLC0415 (optional until used)
+
+        self.handler = RefusingHandler(
+            rules=dict(DEFAULT_RULES if rules is None else rules), log_path=log_path
+        )
+        self.host = host
+        self.port = port or _free_port(host)
+        self.controller = Controller(
+            self.handler,
+            hostname=host,
+            port=self.port,
+            server_hostname="mx.loopback.test",
+            ready_timeout=10,
+            enable_SMTPUTF8=True,
+        )
+
+    def start(self):
+        self.controller.start()
+        return self
+
+    def stop(self):
+        self.controller.stop()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    @property
+    def received(self):
+        """Messages accepted so far (list of :class:`ReceivedMessage`)."""
+        with self.handler.lock:
+            return list(self.handler.received)
+
+    @property
+    def refused(self):
+        """Refusals so far: list of ``(address, reply, timestamp)``."""
+        with self.handler.lock:
+            return list(self.handler.refused)
+
+    def recipients(self):
+        """Every envelope recipient that received a message, in order."""
+        return [rcpt for msg in self.received for rcpt in msg.rcpt_tos]
+
+    def reset(self):
+        with self.handler.lock:
+            self.handler.received.clear()
+            self.handler.refused.clear()
+
+
+def _free_port(host):
+    import socket  # noqa: PLC0415
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=2525)
+    parser.add_argument("--log", default="", help="JSON-lines file of accepted messages")
+    args = parser.parse_args(argv)
+    server = LoopbackSMTPServer(port=args.port, log_path=args.log, host=args.host).start()
+    print(f"loopback SMTP server on {args.host}:{server.port}; refusing:", flush=True)
+    for domain, reply in sorted(server.handler.rules.items()):
+        print(f"  *@{domain}: {reply.format(rcpt='...')}", flush=True)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_args: stop.set())
+    stop.wait()
+    server.stop()
+
+
+if __name__ == "__main__":
+    asyncio.set_event_loop_policy(None)
+    main()
