@@ -7,13 +7,13 @@
     "author": "Email Delivery Diagnostics contributors",
     "license": "LGPL-3",
     "depends": ["mass_mailing", "contacts"],
-    "external_dependencies": {"python": []},
+    "external_dependencies": {"python": ["flufl.bounce"]},
     "data": [
         "security/mass_mailing_delivery_groups.xml",
         "security/ir.model.access.csv",
     ],
-    "demo": [],
-    "assets": {},
-    "application": False,
-    "installable": True,
+    "demo": [
+        "demo/res_partner_demo.xml",
+        "demo/mailing_mailing_demo.xml",
+    ],
 }

@@ -1,6 +1,7 @@
 """The addon installs, its groups exist, and mail really goes out over SMTP."""
 
-from odoo.tests import tagged, users
+from odoo.tests import tagged
+from odoo.tests import users
 
 from .common import DeliveryCommon
 

@@ -23,8 +23,10 @@ import logging
 import signal
 import threading
 import time
-from dataclasses import dataclass, field
-from email import message_from_bytes, policy
+from dataclasses import dataclass
+from dataclasses import field
+from email import message_from_bytes
+from email import policy
 
 # aiosmtpd logs every connection at INFO on "mail.log": keep test and demo output readable.
 logging.getLogger("mail.log").setLevel(logging.WARNING)
@@ -133,7 +135,7 @@ class LoopbackSMTPServer:
     """
 
     def __init__(self, port=0, rules=None, log_path="", host="127.0.0.1"):
-        from aiosmtpd.controller import Controller  # noqa: PLC0415 (optional until used)
+        from aiosmtpd.controller import Controller
 
         self.handler = RefusingHandler(
             rules=dict(DEFAULT_RULES if rules is None else rules), log_path=log_path
@@ -185,7 +187,7 @@ class LoopbackSMTPServer:
 
 
 def _free_port(host):
-    import socket  # noqa: PLC0415
+    import socket
 
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
@@ -199,6 +201,7 @@ def main(argv=None):
     parser.add_argument("--log", default="", help="JSON-lines file of accepted messages")
     args = parser.parse_args(argv)
     server = LoopbackSMTPServer(port=args.port, log_path=args.log, host=args.host).start()
+    # pylint: disable=print-used
     print(f"loopback SMTP server on {args.host}:{server.port}; refusing:", flush=True)
     for domain, reply in sorted(server.handler.rules.items()):
         print(f"  *@{domain}: {reply.format(rcpt='...')}", flush=True)
