@@ -13,4 +13,6 @@ WORK=$(mktemp -d /tmp/mmd-lint.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 link_addon "$WORK"
 (cd "$WORK" && "$PYTHON" -m pylint --rcfile="$REPO_ROOT/.pylintrc" "$ADDON_NAME")
+echo "README.rst (rst2html --strict)"
+"$PYTHON" -m docutils --strict README.rst /dev/null
 echo "lint: ok"
