@@ -11,6 +11,14 @@
     "data": [
         "security/mass_mailing_delivery_groups.xml",
         "security/ir.model.access.csv",
+        "data/ir_config_parameter_data.xml",
+        "data/mail_delivery_error_data.xml",
+        "views/mail_bounce_event_views.xml",
+        "views/mail_delivery_error_views.xml",
+        "views/mailing_trace_views.xml",
+        "views/res_config_settings_views.xml",
+        "views/mass_mailing_delivery_menus.xml",
+        "data/ir_cron_data.xml",
     ],
     "demo": [
         "demo/res_partner_demo.xml",

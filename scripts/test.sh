@@ -50,7 +50,8 @@ fi
 cd "$WORK"
 export MMD_FAIL_ON_SKIP=1
 set +e
-"$PYTHON" -m pytest -p no:cacheprovider -rs \
+PYTHONPATH="$REPO_ROOT/scripts${PYTHONPATH:+:$PYTHONPATH}" \
+    "$PYTHON" -m pytest -p no:cacheprovider -p pytest_plugin -rs \
     --odoo-config="$WORK/odoo.conf" --odoo-database="$DB" --odoo-http \
     --odoo-log-level="${MMD_ODOO_LOG_LEVEL:-warn}" \
     "$WORK/addons/$ADDON_NAME/tests" "$@"

@@ -1,1 +1,3 @@
+from . import test_bounce_processing
+from . import test_delivery_error
 from . import test_install

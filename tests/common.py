@@ -99,3 +99,101 @@ class DeliveryCommon(MassMailCommon):
             ).send()
         self.env.invalidate_all()
         return mailing.mailing_trace_ids
+
+    # ------------------------------------------------------------
+    # BOUNCE MAILBOX
+    # ------------------------------------------------------------
+
+    @property
+    def bounce_address(self):
+        """The bounce alias of the test alias domain (where DSNs arrive)."""
+        return f"{self.alias_bounce}@{self.alias_domain}"
+
+    def make_dsn(self, recipient, status, diagnostic, original_message_id="", action="failed"):
+        """Build an RFC 3464 delivery status notification as a real MTA sends it.
+
+        :param recipient: the address that failed
+        :param status: RFC 3463 status, e.g. "5.1.1"
+        :param diagnostic: the remote server's reply, e.g. "550 5.1.1 User unknown"
+        :param original_message_id: Message-ID of the original message ('' for none)
+        :param action: failed, delayed, delivered...
+        :return: the raw message (bytes)
+        """
+        original_headers = (
+            f"Message-Id: {original_message_id}\r\n" if original_message_id else ""
+        ) + f"From: martial.marketing@test.mycompany.com\r\nTo: {recipient}\r\nSubject: Offer\r\n"
+        return (
+            f"Return-Path: <>\r\n"
+            f"From: MAILER-DAEMON@mx.remote.example (Mail Delivery System)\r\n"
+            f"To: {self.bounce_address}\r\n"
+            f"Subject: Undelivered Mail Returned to Sender\r\n"
+            f"Message-Id: <dsn.{abs(hash((recipient, status, action)))}@mx.remote.example>\r\n"
+            f"Auto-Submitted: auto-replied\r\n"
+            f"MIME-Version: 1.0\r\n"
+            f'Content-Type: multipart/report; report-type=delivery-status; boundary="BOUNDARY"\r\n'
+            f"\r\n"
+            f"--BOUNDARY\r\n"
+            f"Content-Type: text/plain; charset=us-ascii\r\n\r\n"
+            f"This is the mail system at host mx.remote.example.\r\n\r\n"
+            f"<{recipient}>: host mx.remote.example said: {diagnostic}\r\n\r\n"
+            f"--BOUNDARY\r\n"
+            f"Content-Type: message/delivery-status\r\n\r\n"
+            f"Reporting-MTA: dns; mx.remote.example\r\n\r\n"
+            f"Final-Recipient: rfc822; {recipient}\r\n"
+            f"Original-Recipient: rfc822;{recipient}\r\n"
+            f"Action: {action}\r\n"
+            f"Status: {status}\r\n"
+            f"Remote-MTA: dns; mx.remote.example\r\n"
+            f"Diagnostic-Code: smtp; {diagnostic}\r\n\r\n"
+            f"--BOUNDARY\r\n"
+            f"Content-Type: text/rfc822-headers\r\n\r\n"
+            f"{original_headers}\r\n"
+            f"--BOUNDARY--\r\n"
+        ).encode()
+
+    def make_arf(self, recipient, original_message_id, feedback_type="abuse"):
+        """Build an RFC 5965 ARF spam complaint from a feedback loop.
+
+        :param recipient: the complaining recipient (Original-Rcpt-To)
+        :param original_message_id: Message-ID of the reported message
+        :param feedback_type: ARF feedback type
+        :return: the raw message (bytes)
+        """
+        return (
+            f"From: feedbackloop@fbl.provider.example\r\n"
+            f"To: {self.bounce_address}\r\n"
+            f"Subject: FW: Offer\r\n"
+            f"Message-Id: <arf.{abs(hash(recipient))}@fbl.provider.example>\r\n"
+            f"MIME-Version: 1.0\r\n"
+            f'Content-Type: multipart/report; report-type=feedback-report; boundary="ARF"\r\n'
+            f"\r\n"
+            f"--ARF\r\n"
+            f"Content-Type: text/plain; charset=us-ascii\r\n\r\n"
+            f"This is an email abuse report for an email message received from IP 192.0.2.1\r\n\r\n"
+            f"--ARF\r\n"
+            f"Content-Type: message/feedback-report\r\n\r\n"
+            f"Feedback-Type: {feedback_type}\r\n"
+            f"User-Agent: SomeGenerator/1.0\r\n"
+            f"Version: 1\r\n"
+            f"Original-Mail-From: <{self.bounce_address}>\r\n"
+            f"Original-Rcpt-To: <{recipient}>\r\n"
+            f"Source-IP: 192.0.2.1\r\n\r\n"
+            f"--ARF\r\n"
+            f"Content-Type: message/rfc822\r\n\r\n"
+            f"Message-Id: {original_message_id}\r\n"
+            f"From: martial.marketing@test.mycompany.com\r\n"
+            f"To: {recipient}\r\n"
+            f"Subject: Offer\r\n\r\n"
+            f"Hello\r\n\r\n"
+            f"--ARF--\r\n"
+        ).encode()
+
+    def receive(self, raw):
+        """Feed one raw message to the mail gateway, as fetchmail does.
+
+        :param raw: the message (bytes)
+        :return: the ``mail.bounce.event`` records it created
+        """
+        last = self.env["mail.bounce.event"].sudo().search([], order="id desc", limit=1).id or 0
+        self.env["mail.thread"].sudo().message_process(False, raw)
+        return self.env["mail.bounce.event"].sudo().search([("id", ">", last)])

@@ -1,4 +1,4 @@
-"""pytest glue: run Odoo test classes under pytest-odoo as Odoo's own runner does.
+"""pytest plugin of `make test` (loaded with `-p pytest_plugin`): run Odoo test classes under pytest-odoo as Odoo's own runner does.
 
 * ``odoo.modules.module.current_test`` is set to the running test, as
   ``odoo.tests.suite.TestSuite.run`` does: core then refuses to open real SMTP

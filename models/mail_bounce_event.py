@@ -1,0 +1,310 @@
+import logging
+from datetime import timedelta
+
+from odoo import api
+from odoo import fields
+from odoo import models
+from odoo.tools import email_normalize
+
+from ..tools import bounce as bounce_parser
+
+_logger = logging.getLogger(__name__)
+
+KIND_SELECTION = [
+    ("hard", "Hard bounce"),
+    ("soft", "Soft bounce"),
+    ("delayed", "Delayed"),
+    ("complaint", "Spam complaint"),
+    ("auto_reply", "Automatic reply"),
+    ("delivered", "Delivered"),
+    ("unknown", "Unrecognised"),
+]
+
+#: kinds that are failures of delivery (and so count as bounces)
+BOUNCE_KINDS = ("hard", "soft")
+#: how far back a bounce without Message-ID is matched to a trace by recipient
+RECENT_TRACE_DAYS = 30
+
+
+class MailBounceEvent(models.Model):
+    """One recipient's outcome read from a message of the bounce mailbox.
+
+    Every DSN (RFC 3464), ARF complaint (RFC 5965), non-standard bounce or
+    automatic reply that reaches the bounce alias is parsed by
+    ``tools/bounce.py`` into one event per recipient, matched to the trace it
+    answers (by Message-ID, then by recipient and recency), classified by the
+    delivery error registry and applied: hard bounces and complaints block the
+    address, soft bounces feed the consecutive-bounce counter, delays and
+    automatic replies are logged and never count as bounces. A message that
+    cannot be read is kept whole (``raw_attachment_id``) for inspection.
+
+    States: ``matched`` (linked to a trace or a sent message), ``unmatched``
+    (no trace found: logged, nothing lost).
+    """
+
+    _name = "mail.bounce.event"
+    _description = "Bounce Event"
+    _order = "id desc"
+    _rec_name = "recipient"
+
+    kind = fields.Selection(KIND_SELECTION, required=True, index=True, readonly=True)
+    recipient = fields.Char(index=True, readonly=True)
+    state = fields.Selection(
+        [("matched", "Matched"), ("unmatched", "Unmatched")],
+        required=True,
+        default="unmatched",
+        readonly=True,
+    )
+    smtp_code = fields.Integer(string="SMTP code", readonly=True)
+    status = fields.Char(string="Status code", readonly=True, help="RFC 3463 enhanced status")
+    diagnostic = fields.Text(readonly=True)
+    reporting_mta = fields.Char(string="Reporting server", readonly=True)
+    remote_mta = fields.Char(string="Remote server", readonly=True)
+    original_message_id = fields.Char(string="Original Message-ID", index=True, readonly=True)
+    feedback_type = fields.Char(readonly=True, help="Feedback type of a complaint (ARF)")
+    bounce_message_id = fields.Char(string="Bounce Message-ID", index=True, readonly=True)
+    delivery_error_id = fields.Many2one("mail.delivery.error", readonly=True)
+    category = fields.Selection(related="delivery_error_id.category", store=True)
+    trace_id = fields.Many2one("mailing.trace", index="btree_not_null", readonly=True)
+    mailing_id = fields.Many2one("mailing.mailing", index="btree_not_null", readonly=True)
+    action_taken = fields.Char(readonly=True)
+    raw_attachment_id = fields.Many2one("ir.attachment", string="Original message", readonly=True)
+
+    # ------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------
+
+    @api.model
+    def action_synchronize(self):
+        """Fetch the incoming mail servers now and report what was handled."""
+        last_id = self.sudo().search([], order="id desc", limit=1).id or 0
+        servers = self.env["fetchmail.server"].sudo().search([("state", "=", "done")])
+        servers.fetch_mail(raise_exception=False)
+        counts = dict(self.sudo()._read_group([("id", ">", last_id)], ["kind"], ["__count"]))
+        message = self.env._(
+            "%(servers)s mail servers fetched: %(bounces)s bounces, %(complaints)s complaints, "
+            "%(delays)s delays, %(others)s other messages handled.",
+            servers=len(servers),
+            bounces=counts.get("hard", 0) + counts.get("soft", 0),
+            complaints=counts.get("complaint", 0),
+            delays=counts.get("delayed", 0),
+            others=sum(counts.values())
+            - counts.get("hard", 0)
+            - counts.get("soft", 0)
+            - counts.get("complaint", 0)
+            - counts.get("delayed", 0),
+        )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"type": "info", "message": message, "sticky": False},
+        }
+
+    @api.model
+    def _cron_synchronize(self):
+        self.action_synchronize()
+
+    # ------------------------------------------------------------
+    # BUSINESS METHODS
+    # ------------------------------------------------------------
+
+    @api.model
+    def _process_bounce_message(self, email_message, message_dict):
+        """Parse one message of the bounce mailbox and apply each recipient's outcome.
+
+        :param email_message: the ``email.message.EmailMessage`` received
+        :param message_dict: the gateway's parsed values (``message_parse``)
+        :return: the ``mail.bounce.event`` records created, one per recipient
+        """
+        results = bounce_parser.parse_bounce(email_message)
+        events = self.browse()
+        for result in results:
+            events |= self._create_from_result(result, email_message, message_dict)
+        return events
+
+    @api.model
+    def _create_from_result(self, result, email_message, message_dict):
+        recipient = email_normalize(result.recipient or "") or (result.recipient or "")
+        trace = self._find_trace(recipient, result.original_message_id, message_dict)
+        entry, _classification = self.env["mail.delivery.error"]._classify(
+            result.diagnostic or "",
+            smtp_code=result.smtp_code,
+            status=result.status,
+            recipient=recipient,
+        )
+        event = self.create(
+            {
+                "kind": result.kind,
+                "recipient": recipient,
+                "state": "matched" if trace else "unmatched",
+                "smtp_code": result.smtp_code or 0,
+                "status": result.status or False,
+                "diagnostic": result.diagnostic or False,
+                "reporting_mta": result.reporting_mta or False,
+                "remote_mta": result.remote_mta or False,
+                "original_message_id": result.original_message_id or False,
+                "feedback_type": result.feedback_type or False,
+                "bounce_message_id": message_dict.get("message_id") or False,
+                "delivery_error_id": entry.id,
+                "trace_id": trace.id,
+                "mailing_id": trace.mass_mailing_id.id,
+            }
+        )
+        if not trace or result.kind == "unknown":
+            event._keep_raw_message(email_message)
+            _logger.info(
+                "Bounce mailbox: %s for %r kept for inspection (trace found: %s)",
+                result.kind,
+                recipient,
+                bool(trace),
+            )
+        event.action_taken = event._apply(message_dict)
+        return event
+
+    @api.model
+    def _find_trace(self, recipient, original_message_id, message_dict):
+        """The trace a bounce answers: by Message-ID, then by recipient and recency."""
+        Trace = self.env["mailing.trace"].sudo()
+        message_ids = [original_message_id] if original_message_id else []
+        message_ids += message_dict.get("bounced_msg_ids") or []
+        if message_ids:
+            domain = [("message_id", "in", message_ids)]
+            if recipient:
+                domain.append(("email", "=ilike", recipient))
+            trace = Trace.search(domain, order="id desc", limit=1)
+            if trace:
+                return trace
+        if not recipient:
+            return Trace
+        since = fields.Datetime.now() - timedelta(days=RECENT_TRACE_DAYS)
+        return Trace.search(
+            [
+                ("email", "=ilike", recipient),
+                ("create_date", ">=", since),
+                ("trace_status", "in", ("sent", "open", "reply", "bounce", "pending")),
+            ],
+            order="id desc",
+            limit=1,
+        )
+
+    def _keep_raw_message(self, email_message):
+        """Attach the whole original message to the event, whatever its encoding."""
+        self.ensure_one()
+        try:
+            raw = email_message.as_bytes()
+        except (UnicodeError, LookupError, ValueError, TypeError):
+            raw = str(email_message).encode("utf-8", "replace")
+        self.raw_attachment_id = (
+            self.env["ir.attachment"]
+            .sudo()
+            .create(
+                {
+                    "name": f"bounce-{self.id}.eml",
+                    "raw": raw,
+                    "mimetype": "message/rfc822",
+                    "res_model": self._name,
+                    "res_id": self.id,
+                }
+            )
+        )
+
+    def _apply(self, message_dict):
+        """Apply the event: trace status, core's bounce counters, suppression rules.
+
+        :return: a short description of what was done (shown in the log)
+        """
+        self.ensure_one()
+        rules = self.env["res.config.settings"]._get_delivery_rules()
+        handler = {
+            "hard": self._apply_hard_bounce,
+            "soft": self._apply_soft_bounce,
+            "complaint": self._apply_complaint,
+            "delivered": self._apply_delivered,
+            "unknown": self._apply_unknown,
+        }.get(self.kind, self._apply_not_a_bounce)
+        return handler(rules, message_dict)
+
+    def _apply_not_a_bounce(self, rules, message_dict):
+        return self.env._("Logged only: not a bounce.")
+
+    def _apply_delivered(self, rules, message_dict):
+        self.env["mail.bounce.counter"]._reset([self.recipient])
+        return self.env._("Delivery confirmed: soft-bounce streak reset.")
+
+    def _apply_complaint(self, rules, message_dict):
+        if self.trace_id:
+            self.trace_id.is_complaint = True
+        if rules["block_complaint"] and self.recipient:
+            self._block("complaint")
+            return self.env._("Blocked: spam complaint.")
+        return self.env._("Complaint recorded.")
+
+    def _apply_unknown(self, rules, message_dict):
+        if message_dict.get("bounced_email"):
+            self.env["mail.thread"]._routing_handle_bounce_core(message_dict)
+        return self.env._("Kept for inspection: the message could not be read.")
+
+    def _apply_hard_bounce(self, rules, message_dict):
+        self._apply_core_bounce(message_dict)
+        if rules["block_hard"] and self.recipient:
+            self._block("hard_bounce")
+            return self.env._("Blocked: hard bounce.")
+        return self.env._("Hard bounce recorded.")
+
+    def _apply_core_bounce(self, message_dict):
+        """Let core record the bounce (partner counters, notifications, trace status),
+        then put the parsed diagnostic and registry entry on the trace."""
+        partners = (
+            self.env["res.partner"].sudo().search([("email_normalized", "=", self.recipient)])
+        )
+        msg_ids = [self.trace_id.message_id] if self.trace_id.message_id else []
+        msg_ids = msg_ids or message_dict.get("bounced_msg_ids") or []
+        bounced_message = (
+            self.env["mail.message"].sudo().search([("message_id", "in", msg_ids)], limit=1)
+            if msg_ids
+            else self.env["mail.message"].sudo()
+        )
+        self.env["mail.thread"]._routing_handle_bounce_core(
+            dict(
+                message_dict,
+                bounced_email=self.recipient,
+                bounced_partner=partners,
+                bounced_msg_ids=msg_ids,
+                bounced_message=bounced_message,
+            )
+        )
+        if self.trace_id:
+            self.trace_id.write(
+                {
+                    "trace_status": "bounce",
+                    "failure_type": "mail_bounce",
+                    "failure_reason": self.diagnostic or False,
+                    "bounce_kind": self.kind,
+                    "delivery_error_id": self.delivery_error_id.id,
+                }
+            )
+
+    def _apply_soft_bounce(self, rules, message_dict):
+        self._apply_core_bounce(message_dict)
+        source = (
+            f"mailing:{self.mailing_id.id}"
+            if self.mailing_id
+            else f"message:{self.original_message_id or self.id}"
+        )
+        count = self.env["mail.bounce.counter"]._increment(
+            self.recipient, source, rules["soft_window_days"]
+        )
+        limit = rules["soft_limit"]
+        if limit and count >= limit:
+            self._block("soft_bounce_limit")
+            return self.env._(
+                "Blocked: %(count)s consecutive soft bounces (limit %(limit)s).",
+                count=count,
+                limit=limit,
+            )
+        return self.env._("Soft bounce %(count)s of %(limit)s.", count=count, limit=limit or "-")
+
+    def _block(self, reason):
+        """Block the recipient with ``reason``, this event being the evidence."""
+        self.ensure_one()
+        self.env["mail.blacklist"].sudo()._add_from_delivery_event(self, reason)

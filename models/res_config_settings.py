@@ -1,0 +1,53 @@
+from odoo import api
+from odoo import fields
+from odoo import models
+
+PARAM_PREFIX = "mass_mailing_delivery."
+
+
+class ResConfigSettings(models.TransientModel):
+    """Suppression rules of bounce and complaint processing (Email Marketing settings)."""
+
+    _inherit = "res.config.settings"
+
+    mmd_block_hard_bounce = fields.Boolean(
+        string="Block at the first hard bounce",
+        config_parameter=PARAM_PREFIX + "block_hard_bounce",
+    )
+    mmd_soft_bounce_limit = fields.Integer(
+        string="Block after consecutive soft bounces",
+        config_parameter=PARAM_PREFIX + "soft_bounce_limit",
+        default=3,
+        help="Number of consecutive mailings bounced soft that blocks an address (0: never).",
+    )
+    mmd_soft_bounce_window_days = fields.Integer(
+        string="Within (days)",
+        config_parameter=PARAM_PREFIX + "soft_bounce_window_days",
+        default=30,
+    )
+    mmd_block_complaint = fields.Boolean(
+        string="Block at the first spam complaint",
+        config_parameter=PARAM_PREFIX + "block_complaint",
+    )
+
+    def action_mmd_synchronize(self):
+        return self.env["mail.bounce.event"].action_synchronize()
+
+    @api.model
+    def _get_delivery_rules(self):
+        """The suppression rules in force (seeded by data/ir_config_parameter_data.xml;
+        an unchecked box removes its parameter)."""
+        param = self.env["ir.config_parameter"].sudo().get_param
+
+        def _int(key, default):
+            try:
+                return int(param(PARAM_PREFIX + key, default))
+            except ValueError:
+                return default
+
+        return {
+            "block_hard": bool(param(PARAM_PREFIX + "block_hard_bounce")),
+            "soft_limit": _int("soft_bounce_limit", 3),
+            "soft_window_days": _int("soft_bounce_window_days", 30),
+            "block_complaint": bool(param(PARAM_PREFIX + "block_complaint")),
+        }
