@@ -2,6 +2,12 @@
 DSN and ARF messages reach the bounce alias, traces, counters and the blacklist follow
 the suppression rules."""
 
+import random
+import threading
+import time
+
+import psycopg2
+
 from odoo.tests import tagged
 from odoo.tests import users
 from odoo.tools import mute_logger
@@ -138,3 +144,55 @@ class TestBounceProcessing(DeliveryCommon):
         action = self.env["mail.bounce.event"].action_synchronize()
         self.assertEqual(action["tag"], "display_notification")
         self.assertIn("bounces", action["params"]["message"])
+
+
+@tagged("post_install", "-at_install", "mass_mailing_delivery")
+class TestBounceCounterConcurrency(DeliveryCommon):
+    """Several workers counting soft bounces at once: each runs in its own committed
+    transaction on a real cursor, as Odoo workers do, and retries the transaction on a
+    serialization failure as Odoo does for requests and the mail gateway (an IMAP message
+    whose processing failed stays unseen and is processed again). The rows are removed
+    afterwards."""
+
+    def _increment_in_worker(self, email, source, results, barrier):
+        with self.registry.cursor() as cr:
+            env = self.env(cr=cr)
+            barrier.wait(timeout=10)
+            for _attempt in range(50):
+                try:
+                    count = env["mail.bounce.counter"]._increment(email, source, 30)
+                    cr.commit()
+                except psycopg2.errors.SerializationFailure:
+                    cr.rollback()
+                    time.sleep(random.uniform(0.001, 0.02))
+                    continue
+                results.append(count)
+                return
+
+    def test_parallel_increments_are_exact(self):
+        email = "parallel.workers@example.com"
+        counter_model = self.env["mail.bounce.counter"]
+        self.addCleanup(self._delete_counter, email)
+        workers = 6
+        barrier = threading.Barrier(workers)
+        results = []
+        threads = [
+            threading.Thread(
+                target=self._increment_in_worker,
+                args=(email, f"mailing:{idx}", results, barrier),
+            )
+            for idx in range(workers)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        self.assertEqual(sorted(results), list(range(1, workers + 1)), "no lost increment")
+        counter_model.invalidate_model()
+        with self.registry.cursor() as cr:
+            cr.execute("SELECT soft_count FROM mail_bounce_counter WHERE email = %s", [email])
+            self.assertEqual(cr.fetchone()[0], workers)
+
+    def _delete_counter(self, email):
+        with self.registry.cursor() as cr:
+            cr.execute("DELETE FROM mail_bounce_counter WHERE email = %s", [email])
