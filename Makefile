@@ -1,5 +1,5 @@
 # Email Delivery Diagnostics: developer commands. See README.rst.
-.PHONY: demo stop test lint format bench help
+.PHONY: demo stop test lint format bench i18n help
 
 help:
 	@echo "make demo   - private PostgreSQL + loopback SMTP + Odoo with the addon and demo data on :8069"
@@ -7,6 +7,7 @@ help:
 	@echo "make test   - install into a throwaway database and run every test (pytest-odoo)"
 	@echo "make lint   - ruff, ruff format --check, pylint-odoo"
 	@echo "make bench  - run the benchmarks of bench/ (prints figures)"
+	@echo "make i18n   - export the .pot and merge it into it, de, fr, pl .po files"
 
 demo:
 	@bash scripts/demo.sh
@@ -22,6 +23,9 @@ lint:
 
 format:
 	ruff format . && ruff check --fix .
+
+i18n:
+	@bash scripts/i18n.sh
 
 bench:
 	@bash scripts/bench.sh

@@ -41,7 +41,7 @@ template bench_addon_tpl "$ADDON_NAME"
     --no-http || die "Updating bench_addon_tpl failed: see $BENCH/odoo.log."
 
 cd "$REPO_ROOT"
-for script in bench/bench_*.py; do
+for script in ${MMD_BENCH:-bench/bench_*.py}; do
     echo "== $script"
     if grep -q -- "--config" "$script"; then
         fresh bench_core bench_core_tpl
