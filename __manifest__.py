@@ -20,6 +20,11 @@
         "views/mass_mailing_delivery_menus.xml",
         "data/ir_cron_data.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "mass_mailing_delivery/static/tests/tours/*.js",
+        ],
+    },
     "demo": [
         "demo/res_partner_demo.xml",
         "demo/mailing_mailing_demo.xml",

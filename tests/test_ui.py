@@ -1,0 +1,10 @@
+"""Screens, as a user clicks through them in a real headless Chromium (Odoo tours)."""
+
+from odoo.tests import HttpCase
+from odoo.tests import tagged
+
+
+@tagged("post_install", "-at_install", "mass_mailing_delivery")
+class TestUi(HttpCase):
+    def test_registry_tour(self):
+        self.start_tour("/odoo", "mass_mailing_delivery_registry_tour", login="admin")
