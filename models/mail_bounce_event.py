@@ -9,6 +9,9 @@ from odoo.tools import email_normalize
 from ..tools import bounce as bounce_parser
 
 _logger = logging.getLogger(__name__)
+# flufl.bounce logs a detector's traceback before re-raising; tools/bounce.py catches it and
+# keeps the message for inspection, so the traceback is noise in the server log.
+logging.getLogger("flufl.bounce").setLevel(logging.CRITICAL)
 
 KIND_SELECTION = [
     ("hard", "Hard bounce"),
@@ -116,7 +119,8 @@ class MailBounceEvent(models.Model):
         :param message_dict: the gateway's parsed values (``message_parse``)
         :return: the ``mail.bounce.event`` records created, one per recipient
         """
-        results = bounce_parser.parse_bounce(email_message)
+        matcher = self.env["mail.delivery.error"]._get_matcher()
+        results = bounce_parser.parse_bounce(email_message, matcher=matcher)
         events = self.browse()
         for result in results:
             events |= self._create_from_result(result, email_message, message_dict)
@@ -126,12 +130,10 @@ class MailBounceEvent(models.Model):
     def _create_from_result(self, result, email_message, message_dict):
         recipient = email_normalize(result.recipient or "") or (result.recipient or "")
         trace = self._find_trace(recipient, result.original_message_id, message_dict)
-        entry, _classification = self.env["mail.delivery.error"]._classify(
-            result.diagnostic or "",
-            smtp_code=result.smtp_code,
-            status=result.status,
-            recipient=recipient,
-        )
+        if not recipient and trace:
+            # redacted complaints (RFC 6590) name nobody: the trace they answer does
+            recipient = email_normalize(trace.email or "") or ""
+        entry = self._registry_entry(result, recipient)
         event = self.create(
             {
                 "kind": result.kind,
@@ -160,6 +162,21 @@ class MailBounceEvent(models.Model):
             )
         event.action_taken = event._apply(message_dict)
         return event
+
+    @api.model
+    def _registry_entry(self, result, recipient):
+        """The registry entry of ``result``: complaints and automatic replies are
+        what they are whatever their text says; failures are matched on their text."""
+        Error = self.env["mail.delivery.error"]
+        if result.kind in ("complaint", "auto_reply"):
+            return Error.search([("category", "=", result.kind)], order="priority desc", limit=1)
+        entry, _classification = Error._classify(
+            result.diagnostic or "",
+            smtp_code=result.smtp_code,
+            status=result.status,
+            recipient=recipient,
+        )
+        return entry
 
     @api.model
     def _find_trace(self, recipient, original_message_id, message_dict):

@@ -96,6 +96,11 @@ stop_cluster() {
     return 0
 }
 
+# A TCP port free on loopback now (so that several test runs can share a machine).
+free_port() {
+    "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 # Make $1/mass_mailing_delivery point at this repository, whatever its folder is called.
 link_addon() {
     mkdir -p "$1"

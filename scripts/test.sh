@@ -32,7 +32,8 @@ trap cleanup EXIT
 start_cluster "$WORK/pg"
 link_addon "$WORK/addons"
 write_odoo_conf "$WORK/odoo.conf" "$WORK/addons" "$WORK/data" \
-    "db_name = $DB" "dbfilter = ^$DB\$" "http_interface = 127.0.0.1" "max_cron_threads = 0"
+    "db_name = $DB" "dbfilter = ^$DB\$" "http_interface = 127.0.0.1" "max_cron_threads = 0" \
+    "http_port = ${MMD_HTTP_PORT:-$(free_port)}"
 
 echo "Installing $ADDON_NAME into a throwaway database (log: $WORK/install.log)..."
 set +e

@@ -121,7 +121,9 @@ class TestDeliveryErrorRegistry(DeliveryCommon):
         self.assertTrue(french)
         self.assertNotEqual(french, english)
         self.user_marketing.lang = "fr_FR"
-        user_env = self.env(user=self.user_marketing, context=self.user_marketing.context_get())
+        # context_get() answers for the environment's user: ask it as the marketing user
+        marketer = self.user_marketing.with_user(self.user_marketing)
+        user_env = self.env(user=self.user_marketing, context=marketer.context_get())
         self.assertEqual(entry.with_env(user_env).explanation, french)
 
     @mute_logger("odoo.addons.mail.models.mail_mail")

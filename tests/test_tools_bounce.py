@@ -1,0 +1,373 @@
+"""The bounce and complaint parser (``tools/bounce.py``), without a database: the corpus of
+``tests/bounces`` (flufl.bounce's samples and handmade ones) against ``expected.json``, the
+command line, fuzzed input and huge messages.
+
+``expected.json`` maps a corpus file to ``recipients`` (the addresses the results must name;
+[] for none), and optionally ``kind`` and ``category``: one value for every result, or a dict
+recipient -> value for a report with mixed outcomes.
+"""
+
+import json
+import random
+import subprocess
+import sys
+import time
+from email import message_from_bytes
+from email import policy
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
+
+from ..tools import bounce
+from ..tools import delivery_errors
+
+HERE = Path(__file__).resolve().parent
+ADDON_ROOT = HERE.parent
+CORPUS = HERE / "bounces"
+EXPECTED = json.loads((CORPUS / "expected.json").read_text(encoding="utf-8"))
+CORPUS_FILES = sorted(
+    path.relative_to(CORPUS).as_posix()
+    for path in CORPUS.glob("*/*")
+    if path.suffix in (".txt", ".eml")
+)
+RESULT_FIELDS = {
+    "recipient",
+    "kind",
+    "smtp_code",
+    "status",
+    "diagnostic",
+    "reporting_mta",
+    "remote_mta",
+    "original_message_id",
+    "feedback_type",
+    "category",
+    "permanence",
+}
+CLI_KEYS = {"file", "recipient", "kind", "category", "smtp_code", "status", "diagnostic"}
+
+
+def _raw(name):
+    """The bytes of corpus file ``name`` (path relative to ``tests/bounces``)."""
+    return (CORPUS / name).read_bytes()
+
+
+def _parse(name):
+    return bounce.parse_bounce(_raw(name))
+
+
+def assert_well_formed(results):
+    """Fail unless ``results`` is a non-empty list of well-formed :class:`BounceResult`.
+
+    :param results: what ``parse_bounce`` returned
+    """
+    assert isinstance(results, list)
+    assert results
+    for result in results:
+        assert isinstance(result, bounce.BounceResult)
+        data = result.as_dict()
+        assert set(data) == RESULT_FIELDS
+        assert result.kind in bounce.KINDS
+        assert result.recipient == result.recipient.lower()
+        assert result.recipient == "" or "@" in result.recipient
+        assert result.smtp_code is None or isinstance(result.smtp_code, int)
+        assert result.status is None or bounce.STATUS_RE.fullmatch(result.status)
+        assert isinstance(result.diagnostic, str)
+        assert len(result.diagnostic) <= bounce.MAX_DIAGNOSTIC
+        for name in ("reporting_mta", "remote_mta", "original_message_id", "feedback_type"):
+            assert isinstance(data[name], str)
+        assert isinstance(result.category, str) and result.category
+        assert result.permanence in ("permanent", "temporary", "none")
+        json.dumps(data)
+
+
+def _expected_value(spec, recipient):
+    """The expected kind/category of ``recipient`` (None when the file does not say)."""
+    if isinstance(spec, dict):
+        return spec.get(recipient)
+    return spec
+
+
+def _check(name, results):
+    """``(recipients_ok, kind_ok, category_ok)`` of one file; None where nothing is expected."""
+    expected = EXPECTED[name]
+    found = {result.recipient for result in results if result.recipient}
+    recipients_ok = found == set(expected["recipients"])
+    verdicts = []
+    for key in ("kind", "category"):
+        if key not in expected:
+            verdicts.append(None)
+            continue
+        checked = [
+            (getattr(result, key), _expected_value(expected[key], result.recipient))
+            for result in results
+        ]
+        verdicts.append(all(got == want for got, want in checked if want is not None))
+    return recipients_ok, verdicts[0], verdicts[1]
+
+
+# ---- corpus ----
+
+
+def test_corpus_is_complete():
+    assert len(CORPUS_FILES) >= 150
+    assert set(CORPUS_FILES) == set(EXPECTED), "every corpus file has its expectation"
+    assert (CORPUS / "flufl" / "README").is_file(), "flufl.bounce's licence notice is kept"
+
+
+@pytest.mark.parametrize("name", CORPUS_FILES)
+def test_corpus_file_parses(name):
+    assert_well_formed(_parse(name))
+
+
+def test_corpus_accuracy():
+    """Recipients right on >= 95 % of the files, kind and category on >= 90 %."""
+    scores = {"recipients": [], "kind": [], "category": []}
+    misses = []
+    for name in CORPUS_FILES:
+        results = _parse(name)
+        verdicts = dict(zip(scores, _check(name, results), strict=True))
+        for key, verdict in verdicts.items():
+            if verdict is not None:
+                scores[key].append(verdict)
+            if verdict is False:
+                got = [(r.recipient, r.kind, r.category) for r in results]
+                misses.append(f"{name}: {key} {got}")
+    rates = {key: sum(values) / len(values) for key, values in scores.items()}
+    print(
+        "bounce corpus accuracy: "
+        + ", ".join(f"{key} {rates[key]:.1%} of {len(scores[key])}" for key in scores)
+    )
+    print("\n".join(misses))
+    assert rates["recipients"] >= 0.95, misses
+    assert rates["kind"] >= 0.90, misses
+    assert rates["category"] >= 0.90, misses
+
+
+@pytest.mark.parametrize("name", [name for name in CORPUS_FILES if name.startswith("handmade/")])
+def test_handmade_sample(name):
+    """The handmade samples are exact: each one stands for a format we must read."""
+    assert _check(name, _parse(name)) in {
+        (True, True, True),
+        (True, True, None),
+        (True, None, None),
+    }
+
+
+def test_delayed_is_never_a_bounce():
+    for name in CORPUS_FILES:
+        if EXPECTED[name].get("kind") == "delayed":
+            assert {result.kind for result in _parse(name)} == {"delayed"}, name
+    delayed = [r for r in _parse("handmade/rfc3464_multi_mixed.eml") if r.kind == "delayed"]
+    assert [r.recipient for r in delayed] == ["later@example.net"]
+
+
+def test_dsn_fields():
+    [result] = _parse("handmade/rfc3464_hard_511.eml")
+    assert result.recipient == "gone@example.com"
+    assert (result.kind, result.smtp_code, result.status) == ("hard", 550, "5.1.1")
+    assert "User unknown" in result.diagnostic
+    assert result.reporting_mta == "mail.odoo.example.org"
+    assert result.remote_mta == "mx1.example.com"
+    assert result.original_message_id == (
+        "<20261110093000.4521.mailing-7-trace-1001@odoo.example.org>"
+    )
+    assert (result.category, result.permanence) == ("recipient_unknown", "permanent")
+
+
+def test_multi_recipient_dsn():
+    results = {r.recipient: r for r in _parse("handmade/rfc3464_multi_mixed.eml")}
+    assert {email: r.kind for email, r in results.items()} == {
+        "nobody@example.com": "hard",
+        "later@example.net": "delayed",
+        "fine@example.org": "delivered",
+    }
+    assert results["nobody@example.com"].status == "5.1.1"
+
+
+def test_over_quota_is_soft_even_with_5xx():
+    [result] = _parse("handmade/gmail_522.eml")
+    assert (result.smtp_code, result.status) == (552, "5.2.2")
+    assert (result.kind, result.category) == ("soft", "mailbox_full")
+
+
+def test_kind_follows_the_given_registry():
+    """The caller's registry (e.g. the database's) classifies, and so refines the kind."""
+    raw = _raw("handmade/rfc3464_hard_511.eml")
+    rule = delivery_errors.Rule(
+        key="7", category="mailbox_full", permanence="temporary", diagnostic_regex="User unknown"
+    )
+    [result] = bounce.parse_bounce(raw, matcher=delivery_errors.Matcher([rule]))
+    assert (result.kind, result.category, result.permanence) == (
+        "soft",
+        "mailbox_full",
+        "temporary",
+    )
+    [result] = bounce.parse_bounce(raw, matcher=delivery_errors.Matcher([]))
+    assert (result.kind, result.category) == ("hard", "recipient_unknown"), "RFC 3463 fallback"
+    assert bounce.failure_kind("authentication", "permanent", "5.7.26", 550) == "soft"
+    assert bounce.failure_kind("unknown", "permanent", None, 554) == "hard"
+    assert bounce.failure_kind("unknown", "temporary") == "soft"
+
+
+@pytest.mark.parametrize(
+    ("name", "recipient", "trace", "feedback_type"),
+    [
+        ("handmade/arf_yahoo_fbl.eml", "annoyed.reader@yahoo.com", 2001, "abuse"),
+        ("handmade/arf_aol_redacted.eml", "listener@aol.com", 2002, "abuse"),
+        ("handmade/arf_microsoft_jmrp.eml", "complainer@hotmail.com", 2003, "abuse"),
+        ("handmade/arf_headers_only_fraud.eml", "victim@isp.example", 2004, "fraud"),
+        ("handmade/amazon_ses_complaint.eml", "grumpy@example.com", 2005, "abuse"),
+    ],
+)
+def test_arf_complaint(name, recipient, trace, feedback_type):
+    [result] = _parse(name)
+    assert (result.recipient, result.kind, result.category) == (recipient, "complaint", "complaint")
+    assert result.feedback_type == feedback_type
+    assert result.original_message_id == (
+        f"<20261110093000.4521.mailing-7-trace-{trace}@odoo.example.org>"
+    )
+
+
+def test_redacted_complaint_keeps_the_message_id():
+    [result] = _parse("handmade/arf_aol_redacted_no_rcpt.eml")
+    assert (result.recipient, result.kind) == ("", "complaint")
+    assert result.original_message_id.endswith("trace-2002@odoo.example.org>")
+
+
+def test_auto_replies():
+    for name in CORPUS_FILES:
+        if "autoreply" in name:
+            [result] = _parse(name)
+            assert (result.kind, result.category) == ("auto_reply", "auto_reply"), name
+            assert result.original_message_id.startswith("<20261110093000.4521"), name
+
+
+def test_unreadable_messages_are_unknown():
+    for raw in (b"", b"\x00" * 10, b"garbage without headers", "é".encode("latin-1") * 9, None, 42):
+        [result] = bounce.parse_bounce(raw)
+        assert (result.recipient, result.kind) == ("", "unknown")
+
+
+def test_message_object_and_str_input():
+    raw = _raw("handmade/gmail_511.eml")
+    expected = [r.as_dict() for r in bounce.parse_bounce(raw)]
+    message = message_from_bytes(raw, policy=policy.SMTP)
+    assert [r.as_dict() for r in bounce.parse_bounce(message)] == expected
+    assert [r.as_dict() for r in bounce.parse_bounce(raw.decode())] == expected
+
+
+def test_is_bounce_or_report():
+    for name in ("rfc3464_hard_511", "arf_yahoo_fbl", "qmail_nomailbox", "exchange_legacy_text"):
+        assert bounce.is_bounce_or_report(_raw(f"handmade/{name}.eml")), name
+    for name in ("autoreply_en", "not_a_bounce_reply", "broken_garbage", "broken_empty"):
+        assert not bounce.is_bounce_or_report(_raw(f"handmade/{name}.eml")), name
+
+
+# ---- huge messages ----
+
+
+def _huge_dsn(size):
+    """A DSN followed by an attachment making it ``size`` bytes long."""
+    head = _raw("handmade/rfc3464_hard_511.eml").replace(b"\r\n", b"\n")
+    head = head[: head.rindex(b"--=_dsn_boundary_1--")]
+    filler = b"--=_dsn_boundary_1\nContent-Type: application/octet-stream\n\n"
+    line = b"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAx\n"
+    return head + filler + line * (size // len(line)) + b"--=_dsn_boundary_1--\n"
+
+
+def test_twelve_megabytes():
+    raw = _huge_dsn(12 * 1024 * 1024)
+    assert len(raw) > bounce.MAX_SIZE
+    started = time.perf_counter()
+    results = bounce.parse_bounce(raw)
+    assert time.perf_counter() - started < 30
+    assert_well_formed(results)
+    assert [(r.recipient, r.kind) for r in results] == [("gone@example.com", "hard")]
+    # nothing usable within the first max_size bytes: unknown
+    junk = b"Subject: x\n\n" + b"\xff\xfe garbage " * (12 * 1024 * 1024 // 11)
+    [result] = bounce.parse_bounce(junk)
+    assert result.kind == "unknown"
+    [result] = bounce.parse_bounce(_raw("handmade/rfc3464_hard_511.eml"), max_size=200)
+    assert result.kind == "unknown"
+
+
+# ---- command line ----
+
+
+def test_cli_on_the_whole_corpus():
+    files = [f"tests/bounces/{name}" for name in CORPUS_FILES] + ["tests/bounces/no-such-file"]
+    process = subprocess.run(
+        [sys.executable, "-m", "tools.bounce", *files],
+        cwd=ADDON_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert process.returncode == 0
+    assert "Traceback" not in process.stdout + process.stderr
+    rows = [json.loads(line) for line in process.stdout.splitlines()]
+    assert {row["file"] for row in rows} == set(files)
+    for row in rows:
+        assert CLI_KEYS <= set(row), row
+        assert row["kind"] in bounce.KINDS
+    [missing] = [row for row in rows if row["file"].endswith("no-such-file")]
+    assert missing["kind"] == "unknown" and missing["error"]
+    assert len(rows) >= len(CORPUS_FILES)
+
+
+# ---- fuzzing ----
+
+
+CHARSETS = ["utf-8", "x-unknown", "iso-8859-1", "utf-7", "", "\xff\xfe", "gb2312", "us-ascii"]
+SAMPLES = {name: _raw(name) for name in CORPUS_FILES}
+
+
+def _mutate(raw, operation, seed, value):
+    """``raw`` damaged by ``operation``: truncate, flip, header, charset or base64."""
+    rng = random.Random(seed)
+    if operation == "truncate":
+        return raw[: rng.randrange(len(raw) + 1)]
+    if operation == "flip":
+        data = bytearray(raw)
+        for _ in range(rng.randrange(1, 64)):
+            if data:
+                data[rng.randrange(len(data))] = rng.randrange(256)
+        return bytes(data)
+    if operation == "header":
+        name = rng.choice(
+            [b"From", b"Subject", b"Content-Type", b"Final-Recipient", b"Action", b"Status"]
+        )
+        lines = raw.split(b"\n")
+        lines.insert(rng.randrange(len(lines) + 1), name + b": " + value)
+        return b"\n".join(lines)
+    if operation == "charset":
+        charset = rng.choice(CHARSETS).encode("utf-8", "surrogateescape")
+        return raw.replace(b"charset=", b"charset=" + charset + b"x", 3)
+    return raw.replace(b"Content-Transfer-Encoding: 7bit", b"Content-Transfer-Encoding: base64")
+
+
+@settings(
+    max_examples=2000,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(
+    name=st.sampled_from(CORPUS_FILES),
+    operation=st.sampled_from(["truncate", "flip", "header", "charset", "base64"]),
+    seed=st.integers(0, 2**32),
+    value=st.binary(max_size=200),
+)
+def test_fuzz_mutated_samples(name, operation, seed, value):
+    assert_well_formed(bounce.parse_bounce(_mutate(SAMPLES[name], operation, seed, value)))
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.binary(max_size=2000) | st.text(max_size=2000))
+def test_fuzz_random_input(raw):
+    assert_well_formed(bounce.parse_bounce(raw))
