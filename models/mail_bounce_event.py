@@ -1,5 +1,7 @@
 import logging
 from datetime import timedelta
+from email import policy
+from email.parser import BytesParser
 
 from odoo import api
 from odoo import fields
@@ -127,6 +129,27 @@ class MailBounceEvent(models.Model):
         return events
 
     @api.model
+    def _process_unparsable_message(self, raw, error):
+        """Process a message of the bounce mailbox that core's gateway could not parse:
+        read by the addon's parser alone, each recipient's outcome applied, the original
+        bytes kept on the events.
+
+        :param raw: the message as received (bytes)
+        :param error: what core's parser raised
+        :return: the ``mail.bounce.event`` records created
+        """
+        email_message = BytesParser(policy=policy.compat32).parsebytes(raw)
+        message_dict = {
+            "message_id": str(email_message.get("Message-Id") or ""),
+            "email_from": str(email_message.get("From") or ""),
+            "to": str(email_message.get("To") or ""),
+            "bounced_msg_ids": [],
+            "mmd_raw": raw,
+            "mmd_parse_error": repr(error),
+        }
+        return self._process_bounce_message(email_message, message_dict)
+
+    @api.model
     def _create_from_result(self, result, email_message, message_dict):
         recipient = email_normalize(result.recipient or "") or (result.recipient or "")
         trace = self._find_trace(recipient, result.original_message_id, message_dict)
@@ -152,8 +175,8 @@ class MailBounceEvent(models.Model):
                 "mailing_id": trace.mass_mailing_id.id,
             }
         )
-        if not trace or result.kind == "unknown":
-            event._keep_raw_message(email_message)
+        if not trace or result.kind == "unknown" or message_dict.get("mmd_raw"):
+            event._keep_raw_message(email_message, message_dict.get("mmd_raw"))
             _logger.info(
                 "Bounce mailbox: %s for %r kept for inspection (trace found: %s)",
                 result.kind,
@@ -204,13 +227,20 @@ class MailBounceEvent(models.Model):
             limit=1,
         )
 
-    def _keep_raw_message(self, email_message):
-        """Attach the whole original message to the event, whatever its encoding."""
+    def _keep_raw_message(self, email_message, raw=None):
+        """Attach the whole original message to the event, whatever its encoding.
+
+        :param email_message: the parsed message
+        :param raw: the bytes as received, when known (kept as they are)
+        """
         self.ensure_one()
-        try:
-            raw = email_message.as_bytes()
-        except (UnicodeError, LookupError, ValueError, TypeError):
-            raw = str(email_message).encode("utf-8", "replace")
+        if raw is None:
+            try:
+                raw = email_message.as_bytes(policy=policy.compat32)
+            except (UnicodeError, LookupError, ValueError, TypeError, IndexError):
+                raw = email_message.as_string(policy=policy.compat32).encode(
+                    "utf-8", "surrogateescape"
+                )
         self.raw_attachment_id = (
             self.env["ir.attachment"]
             .sudo()

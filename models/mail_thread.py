@@ -1,6 +1,19 @@
+import logging
+import xmlrpc.client
+from email import policy
+from email.parser import BytesParser
+
 from odoo import api
 from odoo import models
 from odoo.tools import email_normalize
+from odoo.tools import email_split
+
+from ..tools import bounce as bounce_parser
+
+_logger = logging.getLogger(__name__)
+
+#: what core's message parsing raises on hostile input (unknown charsets, broken MIME...)
+PARSE_ERRORS = (LookupError, UnicodeError, IndexError, ValueError, TypeError, AttributeError)
 
 
 class MailThread(models.AbstractModel):
@@ -8,6 +21,61 @@ class MailThread(models.AbstractModel):
     instead of core's "anything here is a bounce of its first recipient"."""
 
     _inherit = "mail.thread"
+
+    @api.model
+    def message_process(  # noqa: PLR0917 (core's signature)
+        self,
+        model,
+        message,
+        custom_values=None,
+        save_original=False,
+        strip_attachments=False,
+        thread_id=None,
+    ):
+        """Core's gateway, except that a message of the bounce mailbox that core cannot
+        parse (unknown charset, broken MIME, headers only...) is read by the addon's
+        parser and logged with its original kept, instead of raising and being lost."""
+        try:
+            with self.env.cr.savepoint():
+                return super().message_process(
+                    model,
+                    message,
+                    custom_values=custom_values,
+                    save_original=save_original,
+                    strip_attachments=strip_attachments,
+                    thread_id=thread_id,
+                )
+        except PARSE_ERRORS as error:
+            raw = self._mmd_message_bytes(message)
+            if not self._mmd_is_bounce_mailbox_message(raw):
+                raise
+            _logger.info("Bounce mailbox: core could not parse a message (%r): read as raw", error)
+            self.env["mail.bounce.event"].sudo()._process_unparsable_message(raw, error)
+            return False
+
+    @api.model
+    def _mmd_message_bytes(self, message):
+        if isinstance(message, xmlrpc.client.Binary):
+            return bytes(message.data)
+        if isinstance(message, str):
+            return message.encode("utf-8", "surrogateescape")
+        return bytes(message)
+
+    @api.model
+    def _mmd_is_bounce_mailbox_message(self, raw):
+        """Whether ``raw`` was sent to a bounce alias, or is a bounce or a report."""
+        try:
+            headers = BytesParser(policy=policy.compat32).parsebytes(raw, headersonly=True)
+            addresses = {
+                email_normalize(address) or address.lower()
+                for name in ("To", "Delivered-To", "X-Original-To", "Cc")
+                for value in headers.get_all(name) or []
+                for address in email_split(str(value))
+            }
+        except PARSE_ERRORS:
+            addresses = set()
+        aliases = set(self.env["mail.alias.domain"].sudo().search([]).mapped("bounce_email"))
+        return bool(addresses & aliases) or bounce_parser.is_bounce_or_report(raw)
 
     @api.model
     def _routing_handle_bounce(self, email_message, message_dict):

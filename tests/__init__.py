@@ -1,3 +1,4 @@
+from . import test_bounce_gateway_corpus
 from . import test_bounce_processing
 from . import test_delivery_error
 from . import test_install

@@ -145,6 +145,14 @@ class TestBounceProcessing(DeliveryCommon):
         self.assertEqual(action["tag"], "display_notification")
         self.assertIn("bounces", action["params"]["message"])
 
+    @users("user_marketing")
+    def test_synchronize_now_from_the_mailing(self):
+        """The mailing's "Synchronise now" button runs for a marketing user."""
+        server_action = self.env.ref("mass_mailing_delivery.mail_bounce_event_action_synchronize")
+        action = server_action.with_user(self.env.user).run()
+        self.assertEqual(action["tag"], "display_notification")
+        self.assertIn("bounces", action["params"]["message"])
+
 
 @tagged("post_install", "-at_install", "mass_mailing_delivery")
 class TestBounceCounterConcurrency(DeliveryCommon):
