@@ -74,7 +74,12 @@ class MailThread(models.AbstractModel):
             }
         except PARSE_ERRORS:
             addresses = set()
-        aliases = set(self.env["mail.alias.domain"].sudo().search([]).mapped("bounce_email"))
+        aliases = set(
+            self.env["mail.alias.domain"]
+            .sudo()
+            .search([("bounce_email", "!=", False)])
+            .mapped("bounce_email")
+        )
         return bool(addresses & aliases) or bounce_parser.is_bounce_or_report(raw)
 
     @api.model
