@@ -81,12 +81,16 @@ def main(count=10000):
     matcher = delivery_errors.Matcher(rules)
     compile_time = time.perf_counter() - start
     inputs = build_inputs(count)
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     for text, rcpt in inputs:
         matcher.classify(diagnostic=text, recipient=rcpt)
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - start_cpu
     print(f"rules: {len(matcher)} compiled in {compile_time * 1000:.1f} ms")
-    print(f"classified {count} diagnostics in {elapsed:.3f} s ({count / elapsed:,.0f} per second)")
+    # CPU time is the work of one core, whatever else the machine runs; wall time beside it
+    print(
+        f"classified {count} diagnostics in {cpu:.3f} s of CPU ({count / cpu:,.0f} per second)"
+        f", {elapsed:.3f} s wall"
+    )
 
 
 if __name__ == "__main__":

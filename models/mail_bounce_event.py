@@ -7,8 +7,10 @@ from odoo import api
 from odoo import fields
 from odoo import models
 from odoo.tools import email_normalize
+from odoo.tools import email_split
 
 from ..tools import bounce as bounce_parser
+from ..tools import verp
 
 _logger = logging.getLogger(__name__)
 # flufl.bounce logs a detector's traceback before re-raising; tools/bounce.py catches it and
@@ -121,6 +123,12 @@ class MailBounceEvent(models.Model):
         :param message_dict: the gateway's parsed values (``message_parse``)
         :return: the ``mail.bounce.event`` records created, one per recipient
         """
+        addressed_to = ",".join(
+            str(value)
+            for name in ("To", "Delivered-To", "X-Original-To")
+            for value in email_message.get_all(name) or []
+        )
+        message_dict = dict(message_dict, mmd_verp_trace=self._find_verp_trace(addressed_to))
         matcher = self.env["mail.delivery.error"]._get_matcher()
         results = bounce_parser.parse_bounce(email_message, matcher=matcher)
         events = self.browse()
@@ -202,8 +210,29 @@ class MailBounceEvent(models.Model):
         return entry
 
     @api.model
+    def _find_verp_trace(self, addresses):
+        """The trace named by a VERP bounce address among ``addresses`` (a header value),
+        checked against the database secret and the bounce aliases; empty when none."""
+        Trace = self.env["mailing.trace"].sudo()
+        if "+" + verp.TAG not in (addresses or "").lower():
+            return Trace
+        secret = self.env["ir.config_parameter"].sudo().get_param("database.secret")
+        aliases = (
+            self.env["mail.alias.domain"]
+            .sudo()
+            .search([("bounce_email", "!=", False)])
+            .mapped("bounce_email")
+        )
+        for address in email_split(addresses):
+            trace_id = verp.decode(address, secret, bounce_addresses=aliases)
+            if trace_id:
+                return Trace.browse(trace_id).exists()
+        return Trace
+
+    @api.model
     def _find_trace(self, recipient, original_message_id, message_dict):
-        """The trace a bounce answers: by Message-ID, then by recipient and recency."""
+        """The trace a bounce answers: by Message-ID, then by the VERP bounce address,
+        then by recipient and recency."""
         Trace = self.env["mailing.trace"].sudo()
         message_ids = [original_message_id] if original_message_id else []
         message_ids += message_dict.get("bounced_msg_ids") or []
@@ -214,6 +243,8 @@ class MailBounceEvent(models.Model):
             trace = Trace.search(domain, order="id desc", limit=1)
             if trace:
                 return trace
+        if message_dict.get("mmd_verp_trace"):
+            return message_dict["mmd_verp_trace"]
         if not recipient:
             return Trace
         since = fields.Datetime.now() - timedelta(days=RECENT_TRACE_DAYS)

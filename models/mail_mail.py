@@ -1,6 +1,8 @@
 from odoo import fields
 from odoo import models
 
+from ..tools import verp
+
 
 class MailMail(models.Model):
     """Links every failed outgoing e-mail to its delivery error registry entry,
@@ -59,3 +61,23 @@ class MailMail(models.Model):
             limit=limit,
         )
         return mails._link_delivery_errors()
+
+    # ------------------------------------------------------------
+    # VERP
+    # ------------------------------------------------------------
+
+    def _prepare_outgoing_list(self, mail_server=False, recipients_follower_status=None):
+        """With VERP on, a mass-mailing e-mail's envelope sender names its trace."""
+        email_list = super()._prepare_outgoing_list(
+            mail_server=mail_server, recipients_follower_status=recipients_follower_status
+        )
+        trace = self.mailing_trace_ids[:1] if self.mailing_id else self.mailing_trace_ids.browse()
+        if trace and self.env["res.config.settings"]._get_delivery_rules()["verp"]:
+            secret = self.env["ir.config_parameter"].sudo().get_param("database.secret")
+            for email_values in email_list:
+                bounce_address = email_values["headers"].get("Return-Path")
+                if bounce_address:
+                    email_values["headers"]["Return-Path"] = verp.encode(
+                        bounce_address, trace.id, secret
+                    )
+        return email_list

@@ -83,6 +83,13 @@ class MailThread(models.AbstractModel):
         return bool(addresses & aliases) or bounce_parser.is_bounce_or_report(raw)
 
     @api.model
+    def _detect_is_bounce(self, message, message_dict):
+        """Core's detection, plus mail sent to a VERP bounce address of ours."""
+        return super()._detect_is_bounce(message, message_dict) or bool(
+            self.env["mail.bounce.event"]._find_verp_trace(message_dict.get("to") or "")
+        )
+
+    @api.model
     def _routing_handle_bounce(self, email_message, message_dict):
         if self.env.context.get("mmd_core_bounce"):
             return super()._routing_handle_bounce(email_message, message_dict)

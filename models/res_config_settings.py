@@ -30,6 +30,14 @@ class ResConfigSettings(models.TransientModel):
         config_parameter=PARAM_PREFIX + "block_complaint",
     )
 
+    mmd_verp = fields.Boolean(
+        string="Encode the recipient in the bounce address (VERP)",
+        config_parameter=PARAM_PREFIX + "verp",
+        help="Mass mailings are sent with the envelope sender bounce+mmd<trace>-<signature>@"
+        "your-domain, so that a bounce names the recipient it is about even without the "
+        "original Message-ID. The bounce mailbox must accept plus-addressed mail.",
+    )
+
     def action_mmd_synchronize(self):
         return self.env["mail.bounce.event"].action_synchronize()
 
@@ -50,4 +58,5 @@ class ResConfigSettings(models.TransientModel):
             "soft_limit": _int("soft_bounce_limit", 3),
             "soft_window_days": _int("soft_bounce_window_days", 30),
             "block_complaint": bool(param(PARAM_PREFIX + "block_complaint")),
+            "verp": bool(param(PARAM_PREFIX + "verp")),
         }

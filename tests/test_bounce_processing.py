@@ -140,6 +140,35 @@ class TestBounceProcessing(DeliveryCommon):
         self.assertTrue(events)
         self.assertTrue(all(event.raw_attachment_id for event in events))
 
+    @mute_logger("odoo.addons.mail.models.mail_thread")
+    def test_verp_bounce_address_names_the_trace(self):
+        """With VERP on, the envelope sender names the trace: a bounce that quotes no
+        Message-ID and reports a rewritten recipient still finds it; a forged one does not."""
+        self.env["ir.config_parameter"].sudo().set_param("mass_mailing_delivery.verp", True)
+        partner = self.create_partners(["forwarded@example.com"])
+        mailing = self.create_partner_mailing(partner)
+        mailing.action_launch()
+        with self.real_smtp() as smtpd:
+            trace = self.send_mailing(mailing)
+            envelope_sender = smtpd.received[-1].mail_from
+        local, domain = self.bounce_address.split("@")
+        self.assertTrue(envelope_sender.startswith(f"{local}+mmd{trace.id}-"), envelope_sender)
+        self.assertTrue(envelope_sender.endswith(f"@{domain}"), envelope_sender)
+
+        def dsn_to(address):
+            raw = self.make_dsn("final.box@elsewhere.example", "5.1.1", "550 5.1.1 No such user")
+            return raw.replace(f"To: {self.bounce_address}".encode(), f"To: {address}".encode())
+
+        forged = envelope_sender.replace(f"+mmd{trace.id}-", f"+mmd{trace.id + 1}-")
+        events = self.receive(dsn_to(forged))
+        self.assertEqual(events.state, "unmatched", "a forged VERP address names nobody")
+        self.assertEqual(trace.trace_status, "sent")
+
+        events = self.receive(dsn_to(envelope_sender))
+        self.assertEqual(events.trace_id, trace)
+        self.assertEqual(events.kind, "hard")
+        self.assertEqual(trace.trace_status, "bounce")
+
     def test_synchronize_now_reports(self):
         action = self.env["mail.bounce.event"].action_synchronize()
         self.assertEqual(action["tag"], "display_notification")
