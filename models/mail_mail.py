@@ -1,7 +1,13 @@
+import logging
+import smtplib
+
 from odoo import fields
 from odoo import models
+from odoo import tools
 
 from ..tools import verp
+
+_logger = logging.getLogger(__name__)
 
 
 class MailMail(models.Model):
@@ -81,3 +87,66 @@ class MailMail(models.Model):
                         bounce_address, trace.id, secret
                     )
         return email_list
+
+    # ------------------------------------------------------------
+    # LOST CONNECTIONS
+    # ------------------------------------------------------------
+
+    def _send(  # noqa: PLR0917 (core's signature)
+        self,
+        auto_commit=False,
+        raise_exception=False,
+        smtp_session=None,
+        alias_domain_id=False,
+        mail_server=False,
+        post_send_callback=None,
+    ):
+        """Core's sending, except that a connection lost in the middle of a batch (the
+        server hung up, or timed out: smtplib then closes the session) no longer stops
+        the batch. Core re-raises, and the mail at fault stays queued and stops the
+        queue again at every run: here it is marked failed with the reason, and the rest
+        of the batch goes on, each mail over a new connection."""
+        remaining = self
+        while remaining:
+            # core sends in this order, and marks each mail before sending it
+            queued_ids = [mail.id for mail in remaining if mail.state == "outgoing"]
+            try:
+                return super(MailMail, remaining)._send(
+                    auto_commit=auto_commit,
+                    raise_exception=raise_exception,
+                    smtp_session=smtp_session,
+                    alias_domain_id=alias_domain_id,
+                    mail_server=mail_server,
+                    post_send_callback=post_send_callback,
+                )
+            except smtplib.SMTPServerDisconnected as error:
+                if raise_exception:
+                    raise
+                still_queued = set(
+                    self.browse(queued_ids).exists().filtered(lambda m: m.state == "outgoing").ids
+                )
+                touched = [mail_id for mail_id in queued_ids if mail_id not in still_queued]
+                if touched and self.browse(touched[-1]).exists():
+                    self.browse(touched[-1])._mmd_fail_on_lost_connection(error)
+                remaining = self.browse([i for i in queued_ids if i in still_queued])
+                _logger.info(
+                    "SMTP connection lost (%s): the %s mails left in the batch go on",
+                    error,
+                    len(remaining),
+                )
+                # core's send_email opens a new connection for each mail when given none
+                smtp_session = None
+        return True
+
+    def _mmd_fail_on_lost_connection(self, error):
+        self.ensure_one()
+        failure_reason = self.env._(
+            "The mail server closed the connection while this e-mail was being sent: %(error)s",
+            error=tools.exception_to_unicode(error),
+        )
+        self.write(
+            {"state": "exception", "failure_type": "mail_smtp", "failure_reason": failure_reason}
+        )
+        self._postprocess_sent_message(
+            success_pids=[], failure_reason=failure_reason, failure_type="mail_smtp"
+        )

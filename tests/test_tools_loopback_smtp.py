@@ -45,3 +45,44 @@ def test_partial_refusal_keeps_the_others(smtpd):
     refused = _send(smtpd, ["ok@example.com", "x@nouser.example"])
     assert list(refused) == ["x@nouser.example"]
     assert smtpd.recipients() == ["ok@example.com"]
+
+
+# ---- faults, for the reliability tests ----
+
+
+def test_fault_disconnect_at_rcpt():
+    with LoopbackSMTPServer(rules={"drop.example": "!disconnect"}) as server:
+        with pytest.raises(smtplib.SMTPServerDisconnected):
+            _send(server, ["x@drop.example"])
+        assert server.recipients() == []
+        assert [address for address, _reply, _at in server.refused] == ["x@drop.example"]
+
+
+def test_fault_refused_after_data():
+    rules = {"late.example": "!after-data 451 4.3.0 Temporary local problem"}
+    with LoopbackSMTPServer(rules=rules) as server:
+        with pytest.raises(smtplib.SMTPDataError) as exc:
+            _send(server, ["x@late.example"])
+        assert exc.value.smtp_code == 451
+        assert server.recipients() == []
+
+
+def test_fault_hang_after_data_times_the_client_out():
+    with LoopbackSMTPServer(rules={"slow.example": "!hang 3"}) as server:
+        with (
+            smtplib.SMTP(server.host, server.port, timeout=1) as smtp,
+            # smtplib closes the session on a timeout and says so
+            pytest.raises(smtplib.SMTPServerDisconnected, match="timed out"),
+        ):
+            smtp.sendmail("sender@example.com", ["x@slow.example"], b"Subject: hi\r\n\r\nx\r\n")
+        assert server.recipients() == []
+
+
+def test_fault_greeting_421():
+    with LoopbackSMTPServer() as server:
+        server.handler.greeting = "421 4.3.2 Service not available, closing channel"
+        with pytest.raises(smtplib.SMTPConnectError) as exc:
+            smtplib.SMTP(server.host, server.port, timeout=5)
+        assert exc.value.smtp_code == 421
+        server.handler.greeting = ""
+        assert _send(server, ["back@example.com"]) == {}

@@ -13,6 +13,17 @@ Used in three places:
 
     python3 -m tools.loopback_smtp --port 2525 --log .dev/smtp.jsonl
 
+Faults, for the reliability tests: a rule's reply may instead name a fault,
+
+* ``!disconnect``: the connection is dropped at ``RCPT TO`` for that recipient;
+* ``!after-data <reply>``: the recipient is accepted, the message refused after DATA
+  with ``<reply>`` (e.g. ``!after-data 451 4.3.0 Temporary local problem``);
+* ``!hang <seconds>``: the server waits that long after DATA before answering (the
+  client times out mid-DATA), then refuses with 451;
+
+and :attr:`RefusingHandler.greeting` set to a reply (e.g. ``421 4.3.2 Service not
+available``) makes every new connection get it as greeting, then closed.
+
 No ORM here: this module is plain Python.
 """
 
@@ -87,6 +98,8 @@ class RefusingHandler:
     received: list = field(default_factory=list)
     refused: list = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: a reply greeting every new connection, which is then closed ("" = normal service)
+    greeting: str = ""
 
     def reply_for(self, address):
         """Return the refusal reply for ``address``, or ``None`` to accept."""
@@ -97,6 +110,15 @@ class RefusingHandler:
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         reply = self.reply_for(address)
+        if reply == "!disconnect":
+            with self.lock:
+                self.refused.append((address, reply, time.time()))
+            server.transport.close()
+            return "421 4.4.2 Connection dropped"
+        if reply and reply.startswith(("!after-data", "!hang")):
+            envelope.rcpt_tos.append(address)
+            envelope.mmd_fault = reply
+            return "250 2.1.5 OK"
         if reply:
             with self.lock:
                 self.refused.append((address, reply, time.time()))
@@ -105,6 +127,15 @@ class RefusingHandler:
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        fault = getattr(envelope, "mmd_fault", "")
+        if fault:
+            action, _sep, argument = fault.partition(" ")
+            if action == "!hang":
+                await asyncio.sleep(float(argument or 30))
+                argument = "451 4.4.1 Timeout waiting for the remote side"
+            with self.lock:
+                self.refused.extend((rcpt, argument, time.time()) for rcpt in envelope.rcpt_tos)
+            return argument
         received = ReceivedMessage(
             mail_from=envelope.mail_from,
             rcpt_tos=list(envelope.rcpt_tos),
@@ -135,14 +166,13 @@ class LoopbackSMTPServer:
     """
 
     def __init__(self, port=0, rules=None, log_path="", host="127.0.0.1"):
-        from aiosmtpd.controller import Controller
 
         self.handler = RefusingHandler(
             rules=dict(DEFAULT_RULES if rules is None else rules), log_path=log_path
         )
         self.host = host
         self.port = port or _free_port(host)
-        self.controller = Controller(
+        self.controller = _Controller(
             self.handler,
             hostname=host,
             port=self.port,
@@ -184,6 +214,32 @@ class LoopbackSMTPServer:
         with self.handler.lock:
             self.handler.received.clear()
             self.handler.refused.clear()
+
+
+def _controller_class():
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import SMTP
+
+    class FaultySMTP(SMTP):
+        """aiosmtpd's server, greeting with the handler's ``greeting`` fault when set."""
+
+        async def _handle_client(self):
+            greeting = getattr(self.event_handler, "greeting", "")
+            if greeting:
+                await self.push(greeting)
+                self.transport.close()
+                return
+            await super()._handle_client()
+
+    class FaultyController(Controller):
+        def factory(self):
+            return FaultySMTP(self.handler, **self.SMTP_kwargs)
+
+    return FaultyController
+
+
+def _Controller(*args, **kwargs):
+    return _controller_class()(*args, **kwargs)
 
 
 def _free_port(host):
