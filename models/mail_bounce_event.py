@@ -53,6 +53,13 @@ class MailBounceEvent(models.Model):
     _description = "Bounce Event"
     _order = "id desc"
     _rec_name = "recipient"
+    _sql_constraints = [
+        (
+            "bounce_message_recipient_unique",
+            "UNIQUE(bounce_message_id, recipient)",
+            "This recipient of this bounce message was already processed.",
+        ),
+    ]
 
     kind = fields.Selection(KIND_SELECTION, required=True, index=True, readonly=True)
     recipient = fields.Char(index=True, readonly=True)
@@ -132,9 +139,31 @@ class MailBounceEvent(models.Model):
         matcher = self.env["mail.delivery.error"]._get_matcher()
         results = bounce_parser.parse_bounce(email_message, matcher=matcher)
         events = self.browse()
+        done = self._already_processed(message_dict.get("message_id"))
         for result in results:
+            recipient = email_normalize(result.recipient or "") or (result.recipient or "")
+            if recipient in done:
+                # the same message fetched twice (two workers, a re-delivery): once only
+                _logger.info(
+                    "Bounce mailbox: %r for %r already processed",
+                    message_dict.get("message_id"),
+                    recipient,
+                )
+                continue
+            done.add(recipient)
             events |= self._create_from_result(result, email_message, message_dict)
         return events
+
+    @api.model
+    def _already_processed(self, bounce_message_id):
+        """Recipients already logged for the message ``bounce_message_id``."""
+        if not bounce_message_id:
+            return set()
+        return set(
+            self.search([("bounce_message_id", "=", bounce_message_id)]).mapped(
+                lambda event: event.recipient or ""
+            )
+        )
 
     @api.model
     def _process_unparsable_message(self, raw, error):

@@ -73,7 +73,15 @@ class MailMail(models.Model):
     # ------------------------------------------------------------
 
     def _prepare_outgoing_list(self, mail_server=False, recipients_follower_status=None):
-        """With VERP on, a mass-mailing e-mail's envelope sender names its trace."""
+        """Lock the mail before it is sent, and with VERP on, name its trace in the
+        envelope sender.
+
+        Core marks the mail before sending it "to provoke the failure earlier" when
+        another worker sends it at the same time, but the ORM defers that UPDATE past
+        the SMTP conversation: two workers on one queue then both send the mail (the
+        test of two workers proves it). Flushing it here takes the row lock first: the
+        second worker waits, then fails to serialize and sends nothing."""
+        self.flush_recordset(["state", "failure_reason"])
         email_list = super()._prepare_outgoing_list(
             mail_server=mail_server, recipients_follower_status=recipients_follower_status
         )
