@@ -1,5 +1,5 @@
 # Email Delivery Diagnostics: developer commands. See README.rst.
-.PHONY: demo stop test lint format bench i18n help
+.PHONY: demo stop test lint format bench i18n screenshots help
 
 help:
 	@echo "make demo   - private PostgreSQL + loopback SMTP + Odoo with the addon and demo data on :8069"
@@ -8,6 +8,7 @@ help:
 	@echo "make lint   - ruff, ruff format --check, pylint-odoo"
 	@echo "make bench  - run the benchmarks of bench/ (prints figures)"
 	@echo "make i18n   - export the .pot and merge it into it, de, fr, pl .po files"
+	@echo "make screenshots - screenshots of the running demo for README and the Apps page"
 
 demo:
 	@bash scripts/demo.sh
@@ -29,3 +30,6 @@ i18n:
 
 bench:
 	@bash scripts/bench.sh
+
+screenshots:
+	@python3 scripts/screenshots.py

@@ -69,7 +69,7 @@ class MailBounceEvent(models.Model):
         default="unmatched",
         readonly=True,
     )
-    smtp_code = fields.Integer(string="SMTP code", readonly=True)
+    smtp_code = fields.Integer(string="SMTP code", readonly=True, aggregator=False)
     status = fields.Char(string="Status code", readonly=True, help="RFC 3463 enhanced status")
     diagnostic = fields.Text(readonly=True)
     reporting_mta = fields.Char(string="Reporting server", readonly=True)

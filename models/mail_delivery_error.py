@@ -71,10 +71,14 @@ class MailDeliveryError(models.Model):
         string="What to do", required=True, translate=True, help="Concrete advice for the user."
     )
     smtp_code_min = fields.Integer(
-        string="SMTP code from", help="Lowest SMTP reply code matched (0: any code)."
+        string="SMTP code from",
+        aggregator=False,
+        help="Lowest SMTP reply code matched (0: any code).",
     )
     smtp_code_max = fields.Integer(
-        string="SMTP code to", help="Highest SMTP reply code matched (0: same as 'from')."
+        string="SMTP code to",
+        aggregator=False,
+        help="Highest SMTP reply code matched (0: same as 'from').",
     )
     status_pattern = fields.Char(
         string="Enhanced status code",
@@ -88,7 +92,9 @@ class MailDeliveryError(models.Model):
         help="Only for this mailbox provider (gmail, outlook, yahoo...); empty: any provider."
     )
     priority = fields.Integer(
-        default=10, help="Among entries matching equally precisely, the highest priority wins."
+        aggregator=False,
+        default=10,
+        help="Among entries matching equally precisely, the highest priority wins.",
     )
     trace_count = fields.Integer(string="Failures", compute="_compute_trace_count")
 
