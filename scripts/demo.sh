@@ -44,7 +44,7 @@ write_odoo_conf "$DEV/odoo.conf" "$DEV/addons" "$DEV/data" \
 # The loopback SMTP server: accepts most mail, refuses some domains with real reply codes.
 if ! running "$DEV/smtp.pid"; then
     (cd "$REPO_ROOT" && exec setsid "$PYTHON" -m tools.loopback_smtp --port "$SMTP_PORT" \
-        --log "$DEV/smtp-received.jsonl") >"$DEV/smtp.log" 2>&1 &
+        --log "$DEV/smtp-received.jsonl" --store "$DEV/mailboxes") >"$DEV/smtp.log" 2>&1 &
     echo $! >"$DEV/smtp.pid"
 fi
 
@@ -52,6 +52,7 @@ if "$PG_BIN/psql" -h "$PG_SOCKET_DIR" -U "$DB_ROLE" -d postgres -tAc \
     "SELECT 1 FROM pg_database WHERE datname = '$DB'" | grep -q 1; then
     echo "Reusing the database $DB."
 else
+    NEW_DB=1
     echo "Creating the database $DB with the addon and its demo data (log: $DEV/install.log)..."
     "${ODOO_BIN[@]}" -c "$DEV/odoo.conf" -d "$DB" -i "$ADDON_NAME" --stop-after-init \
         --no-http --logfile= >"$DEV/install.log" 2>&1 \
@@ -65,6 +66,11 @@ env["ir.mail_server"].create({
     "smtp_encryption": "none", "sequence": 1,
 })
 env["ir.config_parameter"].set_param("web.base.url", "http://localhost:$HTTP_PORT")
+# the alias domain whose bounce address receives delivery reports and complaints
+domain = env["mail.alias.domain"].search([], limit=1) or env["mail.alias.domain"].create(
+    {"name": "mycompany.example.com", "bounce_alias": "bounce", "catchall_alias": "catchall"}
+)
+env.company.alias_domain_id = domain
 env.cr.commit()
 PY
 fi
@@ -79,6 +85,22 @@ else
         running "$DEV/odoo.pid" || die "Odoo stopped at start: see $DEV/odoo.log."
         sleep 1
     done
+fi
+
+# The story of the demo, done for real: send, read, bounce (scripts/demo_story.py).
+if [ -n "${NEW_DB:-}" ]; then
+    echo "Telling the demo's story: sending, reading, bouncing (log: $DEV/story.log)..."
+    story() {  # story STEP: one step inside odoo-bin shell
+        { echo "STEP = \"$1\""; cat "$REPO_ROOT/scripts/demo_story.py"; } |
+            "${ODOO_BIN[@]}" shell -c "$DEV/odoo.conf" -d "$DB" --no-http --logfile= \
+            >>"$DEV/story.log" 2>&1 || die "The demo story failed at '$1': see $DEV/story.log."
+    }
+    story send
+    "$PYTHON" "$REPO_ROOT/scripts/demo_story.py" visit --url "http://localhost:$HTTP_PORT" \
+        --mailboxes "$DEV/mailboxes" >>"$DEV/story.log" 2>&1 \
+        || die "The demo story failed at 'visit': see $DEV/story.log."
+    story bounces
+    grep '^demo:' "$DEV/story.log" | sed 's/^/  /'
 fi
 
 cat <<EOF

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from email import message_from_bytes
 from email import policy
+from pathlib import Path
 
 # aiosmtpd logs every connection at INFO on "mail.log": keep test and demo output readable.
 logging.getLogger("mail.log").setLevel(logging.WARNING)
@@ -95,6 +96,8 @@ class RefusingHandler:
 
     rules: dict = field(default_factory=lambda: dict(DEFAULT_RULES))
     log_path: str = ""
+    #: optional folder where each accepted message is stored whole, one .eml per recipient
+    store_dir: str = ""
     received: list = field(default_factory=list)
     refused: list = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -148,7 +151,20 @@ class RefusingHandler:
             if self.log_path:
                 with open(self.log_path, "a", encoding="utf-8") as log:
                     log.write(json.dumps(received.as_json()) + "\n")
+            if self.store_dir:
+                self._store(received)
         return "250 2.0.0 OK: queued"
+
+    def _store(self, received):
+        """Write ``received`` to the store folder, once per recipient (``<n>-<rcpt>.eml``),
+        as the recipients' mailboxes would hold it."""
+        folder = Path(self.store_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        number = len(list(folder.glob("*.eml")))
+        for rcpt in received.rcpt_tos:
+            safe = "".join(char if char.isalnum() or char in "@.-_" else "_" for char in rcpt)
+            (folder / f"{number:06d}-{safe}.eml").write_bytes(received.data)
+            number += 1
 
 
 class LoopbackSMTPServer:
@@ -165,10 +181,12 @@ class LoopbackSMTPServer:
     :param log_path: optional JSON-lines log of accepted messages.
     """
 
-    def __init__(self, port=0, rules=None, log_path="", host="127.0.0.1"):
+    def __init__(self, port=0, rules=None, log_path="", host="127.0.0.1", store_dir=""):
 
         self.handler = RefusingHandler(
-            rules=dict(DEFAULT_RULES if rules is None else rules), log_path=log_path
+            rules=dict(DEFAULT_RULES if rules is None else rules),
+            log_path=log_path,
+            store_dir=store_dir,
         )
         self.host = host
         self.port = port or _free_port(host)
@@ -255,8 +273,11 @@ def main(argv=None):
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=2525)
     parser.add_argument("--log", default="", help="JSON-lines file of accepted messages")
+    parser.add_argument("--store", default="", help="folder keeping each message (.eml)")
     args = parser.parse_args(argv)
-    server = LoopbackSMTPServer(port=args.port, log_path=args.log, host=args.host).start()
+    server = LoopbackSMTPServer(
+        port=args.port, log_path=args.log, host=args.host, store_dir=args.store
+    ).start()
     # pylint: disable=print-used
     print(f"loopback SMTP server on {args.host}:{server.port}; refusing:", flush=True)
     for domain, reply in sorted(server.handler.rules.items()):

@@ -1,0 +1,215 @@
+"""The story of ``make demo``, told by doing it for real, never by writing final states.
+
+Three steps, run by scripts/demo.sh once, when it creates the demo database:
+
+``send`` (inside ``odoo-bin shell``, where ``env`` exists)
+    sends the demo mailing "Autumn offer" through Odoo's mail queue to the loopback SMTP
+    server, which refuses some recipients with real reply codes;
+``visit`` (plain Python, Odoo serving on --url)
+    some recipients "read" the mail kept by the loopback server in .dev/mailboxes: their
+    mail client loads the open pixel, one clicks the link;
+``bounces`` (inside ``odoo-bin shell``)
+    the remote servers answer later: real delivery reports (RFC 3464), a spam complaint
+    (RFC 5965), a delay notice and an out-of-office reply go through Odoo's mail gateway
+    (``message_process``) as the bounce mailbox would deliver them; a user adds a registry
+    entry for an error the registry did not know.
+
+Usage: printf 'STEP = "send"\\n' | cat - scripts/demo_story.py | odoo-bin shell ...
+       python3 scripts/demo_story.py visit --url http://localhost:8069 --mailboxes .dev/mailboxes
+"""
+
+import argparse
+import re
+import sys
+import urllib.error
+import urllib.request
+from email import message_from_bytes
+from email import policy
+from pathlib import Path
+
+#: who does what with the mail they received
+VISITS = {
+    "giulia.rossi@example.com": ("open", "click"),
+    "jonas.becker@example.org": ("open",),
+    "piotr.kowalski@example.com": ("open", "click"),
+}
+
+DSN = (
+    "From: MAILER-DAEMON@{mta} (Mail Delivery System)\r\nTo: {bounce}\r\n"
+    "Subject: {subject}\r\nMessage-Id: <{tag}.{trace}@{mta}>\r\nAuto-Submitted: auto-replied\r\n"
+    "MIME-Version: 1.0\r\n"
+    'Content-Type: multipart/report; report-type=delivery-status; boundary="DSN"\r\n\r\n'
+    "--DSN\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{human}\r\n\r\n"
+    "--DSN\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; {mta}\r\n\r\n"
+    "Final-Recipient: rfc822; {rcpt}\r\nAction: {action}\r\nStatus: {status}\r\n"
+    "Remote-MTA: dns; {mta}\r\nDiagnostic-Code: smtp; {diagnostic}\r\n\r\n"
+    "--DSN\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-Id: {message_id}\r\n"
+    "To: {rcpt}\r\nSubject: Our autumn offer\r\n\r\n--DSN--\r\n"
+)
+
+ARF = (
+    "From: feedback-loop@fbl.example.net\r\nTo: {bounce}\r\nSubject: Complaint about message\r\n"
+    "Message-Id: <arf.{trace}@fbl.example.net>\r\nMIME-Version: 1.0\r\n"
+    'Content-Type: multipart/report; report-type=feedback-report; boundary="ARF"\r\n\r\n'
+    "--ARF\r\nContent-Type: text/plain\r\n\r\nA recipient marked this message as spam.\r\n\r\n"
+    "--ARF\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\n"
+    "User-Agent: ExampleFBL/1.0\r\nVersion: 1\r\nOriginal-Rcpt-To: <{rcpt}>\r\n"
+    "Source-IP: 192.0.2.25\r\n\r\n"
+    "--ARF\r\nContent-Type: message/rfc822\r\n\r\nMessage-Id: {message_id}\r\nTo: {rcpt}\r\n"
+    "Subject: Our autumn offer\r\n\r\nHello\r\n\r\n--ARF--\r\n"
+)
+
+AUTO_REPLY = (
+    "From: {rcpt}\r\nTo: {bounce}\r\nSubject: Out of office: Our autumn offer\r\n"
+    "Message-Id: <ooo.{trace}@example.com>\r\nIn-Reply-To: {message_id}\r\n"
+    "Auto-Submitted: auto-replied\r\nX-Autoreply: yes\r\n\r\n"
+    "I am out of the office until Monday and will read your message when I am back.\r\n"
+)
+
+#: (recipient, template, values) of the answers that come back to the bounce mailbox
+ANSWERS = [
+    (
+        "sofia.lopez@example.com",
+        DSN,
+        {
+            "mta": "mx.example.com",
+            "subject": "Undelivered Mail Returned to Sender",
+            "action": "failed",
+            "status": "5.1.1",
+            "diagnostic": "550-5.1.1 The email account that you tried to reach does not exist.",
+        },
+    ),
+    (
+        "lena.fischer@example.de",
+        DSN,
+        {
+            "mta": "mx.example.de",
+            "subject": "Unzustellbar: Our autumn offer",
+            "action": "failed",
+            "status": "4.2.2",
+            "diagnostic": "452 4.2.2 Postfach voll - mailbox full, quota exceeded",
+        },
+    ),
+    (
+        "jonas.becker@example.org",
+        DSN,
+        {
+            "mta": "mx.example.org",
+            "subject": "Delayed Mail (still being retried)",
+            "action": "delayed",
+            "status": "4.4.1",
+            "diagnostic": "451 4.4.1 Connection timed out, will retry for 5 days",
+        },
+    ),
+    (
+        "tom.baker@example.co.uk",
+        DSN,
+        {
+            "mta": "mx.example.co.uk",
+            "subject": "Undeliverable: Our autumn offer",
+            "action": "failed",
+            "status": "5.0.0",
+            "diagnostic": "550 5.0.0 Mailbox migrated to the new mail platform (ref MIG-2026)",
+        },
+    ),
+    ("claire.martin@example.net", ARF, {}),
+    ("giulia.rossi@example.com", AUTO_REPLY, {}),
+]
+
+
+def step_send(env):
+    """Send the demo mailing through Odoo's queue to the loopback SMTP server."""
+    mailing = env.ref("mass_mailing_delivery.mailing_demo_autumn_offer")
+    mailing.action_launch()
+    env["mailing.mailing"]._process_mass_mailing_queue()
+    env["mail.mail"].process_email_queue()
+    env.cr.commit()
+    print(f"demo: mailing {mailing.name!r} sent ({len(mailing.mailing_trace_ids)} recipients)")
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def step_visit(url, mailboxes):
+    """Recipients read their mail: the open pixel is loaded, links are clicked."""
+    opener = urllib.request.build_opener(_NoRedirect)
+    for path in sorted(Path(mailboxes).glob("*.eml")):
+        rcpt = path.stem.split("-", 1)[1]
+        actions = VISITS.get(rcpt, ())
+        if not actions:
+            continue
+        message = message_from_bytes(path.read_bytes(), policy=policy.default)
+        body = message.get_body(("html",))
+        html = body.get_content() if body else ""
+        targets = []
+        if "open" in actions:
+            targets += re.findall(r'<img[^>]+src="([^"]*(?:/mail/track/|/mmd/)[^"]*)"', html)
+        if "click" in actions:
+            targets += re.findall(r'href="([^"]*/r/[^"]+)"', html)[:1]
+        for found in targets:
+            target = re.sub(r"^https?://[^/]+", url, found.replace("&amp;", "&"))
+            try:
+                opener.open(target, timeout=30).read()
+            except urllib.error.HTTPError as error:  # the click's redirect stops here
+                if error.code not in (301, 302, 303, 307):
+                    raise
+        print(f"demo: {rcpt} {' and '.join(actions)}")
+
+
+def step_bounces(env):
+    """The answers of the remote servers reach the bounce mailbox and the mail gateway."""
+    mailing = env.ref("mass_mailing_delivery.mailing_demo_autumn_offer")
+    domain = env["mail.alias.domain"].search([], limit=1)
+    bounce = domain.bounce_email if domain else "bounce@example.com"
+    traces = {trace.email: trace for trace in mailing.mailing_trace_ids}
+    for rcpt, template, values in ANSWERS:
+        trace = traces.get(rcpt)
+        if not trace:
+            continue
+        raw = template.format(
+            bounce=bounce,
+            rcpt=rcpt,
+            trace=trace.id,
+            tag="dsn",
+            message_id=trace.message_id,
+            human=f"Your message to <{rcpt}> could not be delivered.",
+            **values,
+        )
+        env["mail.thread"].message_process(False, raw.encode())
+        env.cr.commit()
+        print(f"demo: answer about {rcpt} processed")
+    # a user explains the error the registry did not know, from its diagnostic
+    Error = env["mail.delivery.error"]
+    values = Error._prepare_from_diagnostic_values(
+        "550 5.0.0 Mailbox migrated to the new mail platform (ref MIG-2026)"
+    )
+    values.update(
+        name="Mailbox migrated (our partner's platform)",
+        category="mailbox_disabled",
+        permanence="permanent",
+        diagnostic_regex=r"mailbox migrated",
+        explanation="The recipient's company moved its mailboxes to a new platform; "
+        "this old address no longer receives mail.",
+        advice="Ask the contact for the new address and update the contact.",
+        priority=50,
+    )
+    Error.create(values)
+    env.cr.commit()
+    print("demo: custom registry entry created; past failures re-classified")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("step", choices=["visit"])
+    parser.add_argument("--url", default="http://localhost:8069")
+    parser.add_argument("--mailboxes", default=".dev/mailboxes")
+    args = parser.parse_args()
+    step_visit(args.url, args.mailboxes)
+
+
+if "env" in globals():  # inside odoo-bin shell
+    {"send": step_send, "bounces": step_bounces}[globals()["STEP"]](globals()["env"])
+elif __name__ == "__main__":
+    sys.exit(main())
