@@ -1,3 +1,5 @@
+import re
+
 from markupsafe import Markup
 
 from odoo import api
@@ -17,6 +19,8 @@ BLOCK_REASON_SELECTION = [
 
 #: URL prefix of core's public unsubscribe pages (a block made there is an unsubscription)
 UNSUBSCRIBE_PATH = "/mailing/"
+#: the mailing id in the URL of core's unsubscribe pages
+UNSUBSCRIBE_MAILING_RE = re.compile(r"^/mailing/(\d+)/")
 
 
 class MailBlacklist(models.Model):
@@ -112,12 +116,19 @@ class MailBlacklist(models.Model):
         )
         record = super()._add(email, message=message)
         if record and not was_active and not self.env.context.get("mmd_keep_block_values"):
-            record.write(
-                {
-                    "block_reason": self._get_default_block_reason(),
-                    "block_date": fields.Datetime.now(),
-                }
-            )
+            values = {
+                "block_reason": self._get_default_block_reason(),
+                "block_date": fields.Datetime.now(),
+                "block_evidence": False,
+                "bounce_event_id": False,
+                "block_mailing_id": False,
+                "block_message_id": False,
+            }
+            match = request and UNSUBSCRIBE_MAILING_RE.match(request.httprequest.path)
+            if match and values["block_reason"] == "unsubscribed":
+                mailing = self.env["mailing.mailing"].sudo().browse(int(match.group(1))).exists()
+                values["block_mailing_id"] = mailing.id
+            record.write(values)
         return record
 
     # ------------------------------------------------------------

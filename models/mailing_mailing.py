@@ -308,24 +308,22 @@ class MailingMailing(models.Model):
         """Banner figures of a mailing not sent yet, in one SQL query."""
         self.ensure_one()
         report = self._get_empty_delivery_report()
-        query = self._get_ignored_recipients_query()
+        query = self._get_ignored_counts_query()
         if query is None:
             return self._get_delivery_report_before_python(report)
-        self.env.cr.execute(
-            SQL(
-                "SELECT reason, block_reason, COUNT(*) FROM (%s) AS classified GROUP BY 1, 2",
-                query,
-            )
-        )
+        self.env.cr.execute(query)
         blacklisted_by_reason = Counter()
-        for reason, block_reason, count in self.env.cr.fetchall():
-            report["total"] += count
-            if reason == "to_send":
-                report["sent"] += count
+        ignored = Counter()
+        for reason, block_reason, duplicates, addresses, total in self.env.cr.fetchall():
+            report["total"] += total
+            if reason == "candidate":
+                report["sent"] += addresses
+                ignored["duplicate"] += duplicates
                 continue
-            report["ignored"][reason] = report["ignored"].get(reason, 0) + count
+            ignored[reason] += total
             if reason == "blacklisted":
-                blacklisted_by_reason[block_reason or "manual"] += count
+                blacklisted_by_reason[block_reason or "manual"] += total
+        report["ignored"] = {reason: count for reason, count in ignored.items() if count}
         report["ignored_total"] = sum(report["ignored"].values())
         report["blacklisted_by_reason"] = dict(blacklisted_by_reason)
         return report
@@ -378,6 +376,48 @@ class MailingMailing(models.Model):
         :return: ``odoo.tools.SQL``, or None when the target model has no stored
             normalized e-mail (the report then falls back to Python)
         """
+        rows = self._get_recipient_rows_query()
+        if rows is None:
+            return None
+        return SQL(
+            """
+            SELECT id,
+                   CASE WHEN reason != 'candidate' THEN reason
+                        WHEN ROW_NUMBER() OVER (PARTITION BY norm ORDER BY id) > 1
+                        THEN 'duplicate'
+                        ELSE 'to_send'
+                   END AS reason,
+                   block_reason
+              FROM (%s) AS recipient_rows
+            """,
+            rows,
+        )
+
+    def _get_ignored_counts_query(self):
+        """SQL counting the remaining recipients by reason (``reason``, ``block_reason``,
+        ``count``): the figures of :meth:`_get_ignored_recipients_query` without sorting
+        the recipients, as the first of the recipients sharing an address is sent and
+        the others are duplicates, whichever is first."""
+        rows = self._get_recipient_rows_query()
+        if rows is None:
+            return None
+        return SQL(
+            """
+            SELECT reason, block_reason, SUM(n)::int - COUNT(*)::int AS duplicates,
+                   COUNT(*)::int AS addresses, SUM(n)::int AS total
+              FROM (SELECT reason, block_reason, norm, COUNT(*) AS n
+                      FROM (%s) AS recipient_rows
+                     GROUP BY reason, block_reason, norm) AS by_address
+             GROUP BY reason, block_reason
+            """,
+            rows,
+        )
+
+    def _get_recipient_rows_query(self):
+        """SQL of the remaining recipients (``id``, ``norm``, ``reason``,
+        ``block_reason``), ``reason`` being ``candidate`` for those that will be sent
+        unless an earlier recipient has the same address; None when the target model
+        has no stored normalized e-mail."""
         self.ensure_one()
         Target = self.env[self.mailing_model_real]
         email_field = Target._primary_email if hasattr(Target, "_primary_email") else None
@@ -415,15 +455,13 @@ class MailingMailing(models.Model):
                    AND mt.email IS NOT NULL
             ),
             optout AS (%(optout)s)
-            SELECT r.id,
+            SELECT r.id, r.norm,
                    CASE WHEN bl.id IS NOT NULL THEN 'blacklisted'
                         WHEN COALESCE(BTRIM(r.email), '') = '' THEN 'missing'
                         WHEN r.norm IS NULL OR r.norm = '' THEN 'invalid'
                         WHEN oo.email IS NOT NULL THEN 'optout'
                         WHEN seen.email IS NOT NULL THEN 'duplicate'
-                        WHEN ROW_NUMBER() OVER (PARTITION BY r.norm ORDER BY r.id) > 1
-                        THEN 'duplicate'
-                        ELSE 'to_send'
+                        ELSE 'candidate'
                    END AS reason,
                    bl.block_reason
               FROM remaining r

@@ -158,3 +158,16 @@ class TestBlockedAddressUi(HttpCase):
             "mass_mailing_delivery_ignored_banner_tour",
             login="admin",
         )
+
+    def test_core_unsubscribe_is_unsubscribed(self):
+        """Core's one-click unsubscribe link blocks the address as *unsubscribed*."""
+        email = "fine.tour@remote.example"
+        token = self.mailing._generate_mailing_recipient_token(self.fine.id, email)
+        response = self.url_open(
+            f"/mailing/{self.mailing.id}/unsubscribe_oneclick",
+            data={"document_id": self.fine.id, "email": email, "hash_token": token},
+        )
+        self.assertEqual(response.status_code, 200)
+        entry = self.env["mail.blacklist"].search([("email", "=", email)])
+        self.assertEqual(entry.block_reason, "unsubscribed")
+        self.assertEqual(entry.block_mailing_id, self.mailing)

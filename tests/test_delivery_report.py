@@ -164,11 +164,18 @@ class TestDeliveryReport(DeliveryCommon):
         mlist = self.env["mailing.list"].create({"name": "Newsletter"})
         contacts = self.env["mailing.contact"].create(
             [
-                {"name": "In", "email": "in@example.com", "list_ids": [(4, mlist.id)]},
-                {"name": "Out", "email": "out@example.com", "list_ids": [(4, mlist.id)]},
+                {
+                    "name": "In",
+                    "email": "in@example.com",
+                    "subscription_ids": [(0, 0, {"list_id": mlist.id})],
+                },
+                {
+                    "name": "Out",
+                    "email": "out@example.com",
+                    "subscription_ids": [(0, 0, {"list_id": mlist.id, "opt_out": True})],
+                },
             ]
         )
-        contacts[1].subscription_ids.opt_out = True
         mailing = self.env["mailing.mailing"].create(
             {
                 "name": "List",
