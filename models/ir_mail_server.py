@@ -1,4 +1,6 @@
 import logging
+import smtplib
+import weakref
 
 from odoo import models
 
@@ -12,6 +14,14 @@ def _is_closed(session):
         return False
     smtp = getattr(session, "__obj__", session)
     return getattr(smtp, "sock", True) is None
+
+
+def _close_quietly(session):
+    """Close a replacement session once the batch that used it is over."""
+    try:
+        session.quit()
+    except (smtplib.SMTPException, OSError):
+        session.close()
 
 
 class IrMailServer(models.Model):
@@ -55,4 +65,7 @@ class IrMailServer(models.Model):
             smtp_from=getattr(closed_session, "smtp_from", None),
         )
         closed_session.mmd_replacement = replacement
+        if replacement is not None:
+            # core quits the session it opened at the end of the batch: quit ours then too
+            weakref.finalize(closed_session, _close_quietly, replacement)
         return replacement

@@ -128,6 +128,7 @@ class TestBlockedAddressUi(HttpCase):
                 "name": "Tour mailing",
                 "subject": "Tour mailing",
                 "body_html": "<p>Hello</p>",
+                "body_arch": "<p>Hello</p>",
                 "mailing_model_id": cls.env["ir.model"]._get_id("res.partner"),
                 "mailing_domain": [("id", "in", (cls.blocked | cls.fine).ids)],
             }

@@ -53,6 +53,10 @@ registry.category("web_tour.tours").add("mass_mailing_delivery_blocked_contact_t
 registry.category("web_tour.tours").add("mass_mailing_delivery_ignored_banner_tour", {
     steps: () => [
         {
+            content: "Wait for the mail editor (leaving the form before it loads breaks it)",
+            trigger: "[name='body_arch'] :iframe p:contains('Hello')",
+        },
+        {
             content: "The banner counts the ignored recipients",
             trigger: ".o_mmd_ignored_banner .o_mmd_ignored_total:contains('will be ignored')",
         },
