@@ -6,6 +6,7 @@ from odoo import api
 from odoo import fields
 from odoo import models
 from odoo.http import request
+from odoo.tools import SQL
 from odoo.tools import email_normalize
 
 BLOCK_REASON_SELECTION = [
@@ -93,6 +94,40 @@ class MailBlacklist(models.Model):
     # ------------------------------------------------------------
     # CRUD
     # ------------------------------------------------------------
+
+    def _init_column(self, column_name):
+        """Entries blocked before the addon: dated by their creation; *unsubscribed*
+        with the opt-out reason as evidence when they have one, else *manual*."""
+        if column_name == "block_date":
+            self.env.cr.execute(
+                SQL("UPDATE mail_blacklist SET block_date = create_date WHERE block_date IS NULL")
+            )
+            return
+        if column_name == "block_reason":
+            self.env.cr.execute(
+                SQL(
+                    """
+                    UPDATE mail_blacklist
+                       SET block_reason = CASE WHEN opt_out_reason_id IS NULL THEN 'manual'
+                                               ELSE 'unsubscribed' END
+                     WHERE block_reason IS NULL
+                    """
+                )
+            )
+            return
+        if column_name == "block_evidence":
+            self.env.cr.execute(
+                SQL(
+                    """
+                    UPDATE mail_blacklist bl
+                       SET block_evidence = o.name->>'en_US'
+                      FROM mailing_subscription_optout o
+                     WHERE o.id = bl.opt_out_reason_id AND bl.block_evidence IS NULL
+                    """
+                )
+            )
+            return
+        super()._init_column(column_name)
 
     @api.model_create_multi
     def create(self, vals_list):

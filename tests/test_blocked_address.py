@@ -77,6 +77,30 @@ class TestBlockedAddress(DeliveryCommon):
         self.assertIn("No longer interested", entry.message_ids[:1].body)
         self.assertFalse(Blacklist._add_with_reason("not an address", "manual"))
 
+    def test_entries_blocked_before_install(self):
+        """Entries of the blacklist made before the addon get a reason and a date."""
+        reason = self.env["mailing.subscription.optout"].create({"name": "Not interested"})
+        old, optout = self.env["mail.blacklist"].create(
+            [{"email": "old@example.com"}, {"email": "optout@example.com"}]
+        )
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE mail_blacklist SET block_reason = NULL, block_date = NULL, "
+            "block_evidence = NULL, create_date = '2020-01-02' WHERE id IN %s",
+            [(old.id, optout.id)],
+        )
+        self.env.cr.execute(
+            "UPDATE mail_blacklist SET opt_out_reason_id = %s WHERE id = %s",
+            [reason.id, optout.id],
+        )
+        for column in ("block_reason", "block_date", "block_evidence"):
+            self.env["mail.blacklist"]._init_column(column)
+        self.env.invalidate_all()
+        self.assertEqual(old.block_reason, "manual")
+        self.assertEqual(str(old.block_date.date()), "2020-01-02")
+        self.assertEqual(optout.block_reason, "unsubscribed")
+        self.assertEqual(optout.block_evidence, "Not interested")
+
     @users("user_marketing")
     def test_mailing_contact_shows_block(self):
         contact = self.env["mailing.contact"].create({"name": "C", "email": "c@example.com"})
