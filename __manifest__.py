@@ -19,8 +19,17 @@
         "views/res_config_settings_views.xml",
         "views/mass_mailing_delivery_menus.xml",
         "data/ir_cron_data.xml",
+        "views/mail_blacklist_views.xml",
+        "views/res_partner_views.xml",
+        "views/mailing_contact_views.xml",
+        "views/mailing_mailing_views.xml",
+        "wizard/mail_blacklist_unblock_views.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "mass_mailing_delivery/static/src/js/*.js",
+            "mass_mailing_delivery/static/src/xml/*.xml",
+        ],
         "web.assets_tests": [
             "mass_mailing_delivery/static/tests/tours/*.js",
         ],

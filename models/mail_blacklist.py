@@ -1,9 +1,260 @@
+import re
+
+from markupsafe import Markup
+
 from odoo import api
+from odoo import fields
 from odoo import models
+from odoo.http import request
+from odoo.tools import SQL
+from odoo.tools import email_normalize
+
+BLOCK_REASON_SELECTION = [
+    ("unsubscribed", "Unsubscribed"),
+    ("hard_bounce", "Hard bounce"),
+    ("soft_bounce_limit", "Too many soft bounces"),
+    ("complaint", "Spam complaint"),
+    ("manual", "Blocked manually"),
+    ("invalid", "Invalid address"),
+]
+
+#: URL prefix of core's public unsubscribe pages (a block made there is an unsubscription)
+UNSUBSCRIBE_PATH = "/mailing/"
+#: the mailing id in the URL of core's unsubscribe pages
+UNSUBSCRIBE_MAILING_RE = re.compile(r"^/mailing/(\d+)/")
 
 
 class MailBlacklist(models.Model):
+    """Blocked addresses, with why, when, by which mailing or message, and the evidence.
+
+    ``block_reason`` says why the address is blocked: the bounce processing sets
+    hard_bounce, soft_bounce_limit or complaint (the ``mail.bounce.event`` is kept as
+    evidence); core's unsubscribe pages and opt-out reasons set unsubscribed; a user
+    blocking by hand sets manual. Unblocking asks for a reason (wizard
+    ``mail.blacklist.remove``) that is logged in the chatter.
+    """
+
     _inherit = "mail.blacklist"
+
+    block_reason = fields.Selection(
+        BLOCK_REASON_SELECTION,
+        string="Block reason",
+        default="manual",
+        index=True,
+        tracking=3,
+        help="Why the address is blocked.",
+    )
+    block_date = fields.Datetime(
+        string="Blocked on", default=fields.Datetime.now, help="When the address was blocked."
+    )
+    block_mailing_id = fields.Many2one(
+        "mailing.mailing",
+        string="Blocked by mailing",
+        index="btree_not_null",
+        ondelete="set null",
+        help="The mailing whose delivery (or unsubscribe link) blocked the address.",
+    )
+    block_message_id = fields.Char(
+        string="Blocked by message", help="Message-ID of the message that blocked the address."
+    )
+    block_evidence = fields.Text(
+        string="Evidence", help="The bounce diagnostic, complaint type or unsubscribe reason."
+    )
+    bounce_event_id = fields.Many2one(
+        "mail.bounce.event",
+        string="Bounce event",
+        index="btree_not_null",
+        ondelete="set null",
+        help="The bounce or complaint that blocked the address.",
+    )
+    block_summary = fields.Char(
+        string="Block summary", compute="_compute_block_summary", help="Reason, date and evidence."
+    )
+
+    # ------------------------------------------------------------
+    # COMPUTES
+    # ------------------------------------------------------------
+
+    @api.depends("active", "block_reason", "block_date", "block_evidence")
+    def _compute_block_summary(self):
+        labels = dict(self._fields["block_reason"]._description_selection(self.env))
+        for entry in self:
+            if not entry.active:
+                entry.block_summary = False
+                continue
+            summary = self.env._(
+                "Blocked: %(reason)s (%(date)s)",
+                reason=labels.get(entry.block_reason or "manual"),
+                date=fields.Date.to_string(entry.block_date) if entry.block_date else "-",
+            )
+            if entry.block_evidence:
+                summary = f"{summary}: {entry.block_evidence[:300]}"
+            entry.block_summary = summary
+
+    # ------------------------------------------------------------
+    # CRUD
+    # ------------------------------------------------------------
+
+    def _init_column(self, column_name):
+        """Entries blocked before the addon: dated by their creation; *unsubscribed*
+        with the opt-out reason as evidence when they have one, else *manual*."""
+        if column_name == "block_date":
+            self.env.cr.execute(
+                SQL("UPDATE mail_blacklist SET block_date = create_date WHERE block_date IS NULL")
+            )
+            return
+        if column_name == "block_reason":
+            self.env.cr.execute(
+                SQL(
+                    """
+                    UPDATE mail_blacklist
+                       SET block_reason = CASE WHEN opt_out_reason_id IS NULL THEN 'manual'
+                                               ELSE 'unsubscribed' END
+                     WHERE block_reason IS NULL
+                    """
+                )
+            )
+            return
+        if column_name == "block_evidence":
+            self.env.cr.execute(
+                SQL(
+                    """
+                    UPDATE mail_blacklist bl
+                       SET block_evidence = o.name->>'en_US'
+                      FROM mailing_subscription_optout o
+                     WHERE o.id = bl.opt_out_reason_id AND bl.block_evidence IS NULL
+                    """
+                )
+            )
+            return
+        super()._init_column(column_name)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if "block_reason" not in vals:
+                vals["block_reason"] = self._get_default_block_reason()
+            if vals.get("opt_out_reason_id"):
+                vals.update(self._prepare_optout_values(vals["opt_out_reason_id"]))
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if vals.get("opt_out_reason_id") and "block_reason" not in vals:
+            vals = dict(vals, **self._prepare_optout_values(vals["opt_out_reason_id"]))
+        return super().write(vals)
+
+    def _add(self, email, message=None):
+        """Core's block entry point: a re-activated entry gets its new reason and date."""
+        normalized = email_normalize(email)
+        was_active = bool(
+            normalized and self.with_context(active_test=True).search([("email", "=", normalized)])
+        )
+        record = super()._add(email, message=message)
+        if record and not was_active and not self.env.context.get("mmd_keep_block_values"):
+            values = {
+                "block_reason": self._get_default_block_reason(),
+                "block_date": fields.Datetime.now(),
+                "block_evidence": False,
+                "bounce_event_id": False,
+                "block_mailing_id": False,
+                "block_message_id": False,
+            }
+            match = request and UNSUBSCRIBE_MAILING_RE.match(request.httprequest.path)
+            if match and values["block_reason"] == "unsubscribed":
+                mailing = self.env["mailing.mailing"].sudo().browse(int(match.group(1))).exists()
+                values["block_mailing_id"] = mailing.id
+            record.write(values)
+        return record
+
+    # ------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------
+
+    def action_view_evidence(self):
+        """Open the evidence of the block: the bounce event, else the mailing."""
+        self.ensure_one()
+        if self.bounce_event_id:
+            return {
+                "type": "ir.actions.act_window",
+                "res_model": "mail.bounce.event",
+                "res_id": self.bounce_event_id.id,
+                "view_mode": "form",
+                "views": [(False, "form")],
+            }
+        if self.block_mailing_id:
+            return {
+                "type": "ir.actions.act_window",
+                "res_model": "mailing.mailing",
+                "res_id": self.block_mailing_id.id,
+                "view_mode": "form",
+                "views": [(False, "form")],
+            }
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "mail.blacklist",
+            "res_id": self.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+        }
+
+    # ------------------------------------------------------------
+    # BUSINESS METHODS
+    # ------------------------------------------------------------
+
+    @api.model
+    def _get_default_block_reason(self):
+        """The reason of a block made without one: a context key, else ``unsubscribed``
+        on core's public unsubscribe pages, else ``manual``."""
+        reason = self.env.context.get("mmd_block_reason")
+        if reason:
+            return reason
+        if request and request.httprequest.path.startswith(UNSUBSCRIBE_PATH):
+            return "unsubscribed"
+        return "manual"
+
+    @api.model
+    def _prepare_optout_values(self, opt_out_reason_id):
+        reason = self.env["mailing.subscription.optout"].sudo().browse(opt_out_reason_id)
+        return {"block_reason": "unsubscribed", "block_evidence": reason.exists().name or False}
+
+    @api.model
+    def _add_with_reason(
+        self, email, reason, evidence="", mailing=None, message_id=None, *, event=None
+    ):
+        """Block ``email`` for ``reason`` and keep why: the entry point of every block
+        made by the addon (bounce processing, unsubscribe controller...).
+
+        :param email: the address to block
+        :param reason: a ``block_reason`` code (unsubscribed, hard_bounce, ...)
+        :param evidence: the evidence text (bounce diagnostic, unsubscribe reason...)
+        :param mailing: the ``mailing.mailing`` that caused it (record, id or None)
+        :param message_id: the Message-ID of the message that caused it
+        :param event: the ``mail.bounce.event`` that is the evidence (or None)
+        :return: the ``mail.blacklist`` record (empty when ``email`` is not an address)
+        """
+        if not email_normalize(email or ""):
+            return self.browse()
+        labels = dict(self._fields["block_reason"]._description_selection(self.env))
+        message = Markup("<p>%s</p>") % self.env._(
+            "Blocked: %(reason)s. %(evidence)s",
+            reason=labels.get(reason, reason),
+            evidence=evidence or "",
+        )
+        mailing_id = mailing if isinstance(mailing, int) else (mailing.id if mailing else False)
+        record = self.with_context(mmd_block_reason=reason, mmd_keep_block_values=True)._add(
+            email, message=message
+        )
+        record.write(
+            {
+                "block_reason": reason,
+                "block_date": fields.Datetime.now(),
+                "block_evidence": evidence or False,
+                "block_mailing_id": mailing_id,
+                "block_message_id": message_id or False,
+                "bounce_event_id": event.id if event else False,
+            }
+        )
+        return record
 
     @api.model
     def _add_from_delivery_event(self, event, reason):
@@ -13,14 +264,28 @@ class MailBlacklist(models.Model):
         :param reason: block reason code (hard_bounce, soft_bounce_limit, complaint)
         :return: the ``mail.blacklist`` record
         """
-        evidence = " ".join(
-            part for part in (event.status, event.diagnostic or event.feedback_type) if part
-        )
-        return self._add(
+        if event.kind == "complaint":
+            evidence = self.env._(
+                "Spam complaint (feedback type: %(type)s)", type=event.feedback_type or "abuse"
+            )
+        else:
+            evidence = " ".join(
+                part for part in (event.status, event.diagnostic or event.feedback_type) if part
+            )
+        return self._add_with_reason(
             event.recipient,
-            message=self.env._(
-                "Blocked by bounce processing (%(reason)s): %(evidence)s",
-                reason=reason,
-                evidence=evidence,
-            ),
+            reason,
+            evidence=evidence,
+            mailing=event.mailing_id,
+            message_id=event.original_message_id or event.trace_id.message_id or False,
+            event=event,
         )
+
+    @api.model
+    def _get_block_summaries(self, emails):
+        """``{normalized email: blacklist entry}`` of the active entries among ``emails``."""
+        emails = [email for email in set(emails) if email]
+        if not emails:
+            return {}
+        entries = self.sudo().with_context(active_test=True).search([("email", "in", emails)])
+        return {entry.email: entry for entry in entries}

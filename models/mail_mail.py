@@ -29,13 +29,22 @@ class MailMail(models.Model):
         return res
 
     def _postprocess_sent_message(self, success_pids, failure_reason=False, failure_type=None):
+        # mass mailing traces keep the server's own reply (core leaves them "unknown")
+        failed_traces = (
+            self.sudo().filtered("mailing_id").mailing_trace_ids if failure_type else None
+        )
+        raw_reasons = {mail.id: failure_reason or mail.failure_reason for mail in self}
         # The document's chatter shows the notification's failure reason: lead with
         # the registry's plain explanation and advice, keep the server's own words.
         if failure_reason and len(self) == 1 and self.delivery_error_id:
             failure_reason = self._get_explained_failure_reason(failure_reason)
-        return super()._postprocess_sent_message(
+        res = super()._postprocess_sent_message(
             success_pids, failure_reason=failure_reason, failure_type=failure_type
         )
+        if failed_traces:
+            for trace in failed_traces.exists():
+                trace._record_smtp_failure(raw_reasons.get(trace.mail_mail_id_int))
+        return res
 
     def _get_explained_failure_reason(self, failure_reason):
         self.ensure_one()

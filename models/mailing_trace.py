@@ -2,6 +2,8 @@ from odoo import fields
 from odoo import models
 from odoo.tools import email_normalize
 
+from ..tools import delivery_report
+
 FAILED_STATUSES = ("error", "bounce")
 
 
@@ -29,6 +31,22 @@ class MailingTrace(models.Model):
         [("hard", "Hard bounce"), ("soft", "Soft bounce")], readonly=True, copy=False
     )
     is_complaint = fields.Boolean(string="Spam complaint", readonly=True, copy=False)
+    failure_type = fields.Selection(
+        selection_add=[("mail_smtp_refused", "Refused by the receiving server")],
+        ondelete={"mail_smtp_refused": "set null"},
+    )
+    attempt_count = fields.Integer(
+        string="Attempts", default=1, readonly=True, copy=False, help="Times the mail was sent."
+    )
+    last_error = fields.Text(
+        readonly=True, copy=False, help="The last error of a failed attempt (kept after a retry)."
+    )
+    last_attempt_date = fields.Datetime(
+        string="Last attempt", readonly=True, copy=False, help="When the mail was last sent."
+    )
+    delivery_history = fields.Text(
+        readonly=True, copy=False, help="Every failed attempt and retry, oldest first."
+    )
 
     # ------------------------------------------------------------
     # CRUD
@@ -94,6 +112,113 @@ class MailingTrace(models.Model):
                 lambda trace: trace.email,
             )
         )
+
+    def _record_smtp_failure(self, failure_reason):
+        """Keep the server's own reply on the failed traces of one mail.
+
+        Core records an SMTP refusal as failure type "unknown" and leaves the trace's
+        failure reason empty; the trace gets the reply code, enhanced status code and
+        text (``550 5.1.1 <x@y>: User unknown``), the type "refused by the receiving
+        server" when the server answered, and a line in its history.
+
+        :param failure_reason: the failure reason of the ``mail.mail``
+        """
+        reply, code, _status = delivery_report.smtp_failure_reason(failure_reason)
+        if not reply:
+            return
+        now = fields.Datetime.now()
+        for trace in self.filtered(lambda t: t.trace_status == "error"):
+            values = {
+                "trace_status": "error",
+                "failure_reason": reply,
+                "last_error": reply,
+                "last_attempt_date": now,
+                "delivery_history": trace._get_history_with(
+                    self.env._(
+                        "%(date)s, attempt %(attempt)s failed: %(reply)s",
+                        date=fields.Datetime.to_string(now),
+                        attempt=trace.attempt_count or 1,
+                        reply=reply,
+                    )
+                ),
+            }
+            if code and trace.failure_type in (False, "unknown"):
+                values["failure_type"] = "mail_smtp_refused"
+            trace.write(values)
+
+    def _get_history_with(self, line):
+        self.ensure_one()
+        return f"{self.delivery_history}\n{line}" if self.delivery_history else line
+
+    def _get_failure_permanence(self):
+        """``permanent`` or ``temporary``: the registry's, else the reply code's."""
+        self.ensure_one()
+        code, status = None, None
+        if self.failure_reason:
+            _reply, code, status = delivery_report.smtp_failure_reason(self.failure_reason)
+        return self.env["mailing.mailing"]._get_permanence(
+            self.delivery_error_id.permanence, self.failure_type, code, status
+        )
+
+    def _mark_blocked_since(self):
+        """A failed recipient blocked since the failure: never retried, shown as
+        ignored (blacklisted); the failure stays in the history."""
+        now = fields.Datetime.now()
+        for trace in self:
+            trace.write(
+                {
+                    "trace_status": "cancel",
+                    "failure_type": "mail_bl",
+                    "last_error": trace.failure_reason or trace.last_error,
+                    "delivery_history": trace._get_history_with(
+                        self.env._(
+                            "%(date)s, not retried: the address is blocked since.",
+                            date=fields.Datetime.to_string(now),
+                        )
+                    ),
+                }
+            )
+
+    def _requeue_for_retry(self):
+        """Put the mails of these failed traces back in the outgoing queue.
+
+        :return: ``(resent, lost)``: the traces whose mail is queued again, and the
+            traces whose mail was deleted (they are removed, so that the mailing queue
+            creates them again, as core's retry does)
+        """
+        now = fields.Datetime.now()
+        resent = self.filtered(lambda t: t.sudo().mail_mail_id.state == "exception")
+        lost = self - resent
+        for trace in resent:
+            attempt = (trace.attempt_count or 1) + 1
+            trace.write(
+                {
+                    "trace_status": "outgoing",
+                    "failure_type": False,
+                    "failure_reason": False,
+                    "delivery_error_id": False,
+                    "attempt_count": attempt,
+                    "last_error": trace.failure_reason or trace.last_error,
+                    "last_attempt_date": now,
+                    "delivery_history": trace._get_history_with(
+                        self.env._(
+                            "%(date)s, attempt %(attempt)s: sent again (retry).",
+                            date=fields.Datetime.to_string(now),
+                            attempt=attempt,
+                        )
+                    ),
+                }
+            )
+        resent.sudo().mail_mail_id.write(
+            {
+                "state": "outgoing",
+                "failure_type": False,
+                "failure_reason": False,
+                "delivery_error_id": False,
+            }
+        )
+        lost.sudo().unlink()
+        return resent, lost
 
     def _reclassify_failures(self, limit=50000):
         """Classify again the failed traces that no registry entry explains yet.

@@ -1,1 +1,1 @@
-
+from . import mail_blacklist_unblock

@@ -1,0 +1,71 @@
+import logging
+import smtplib
+import weakref
+
+from odoo import models
+
+_logger = logging.getLogger(__name__)
+
+
+def _is_closed(session):
+    """Whether ``session`` (Odoo's ``SMTPConnection`` wrapper or an ``smtplib.SMTP``)
+    is a session whose socket was closed."""
+    if session is None:
+        return False
+    smtp = getattr(session, "__obj__", session)
+    return getattr(smtp, "sock", True) is None
+
+
+def _close_quietly(session):
+    """Close a replacement session once the batch that used it is over."""
+    try:
+        session.quit()
+    except (smtplib.SMTPException, OSError):
+        session.close()
+
+
+class IrMailServer(models.Model):
+    """Keep a mail batch going after a server closes the session.
+
+    A server that answers ``421`` (service not available, e.g. ``421 4.7.0 Try again
+    later, closing connection``) closes the SMTP session: ``smtplib`` drops the socket,
+    and core would abort the whole batch on the next message with
+    ``SMTPServerDisconnected``, leaving the rest of the mailing unsent. The refused
+    recipient is recorded as a (temporary) failure; the next message of the batch opens
+    a new session to the same server.
+    """
+
+    _inherit = "ir.mail_server"
+
+    def send_email(self, message, *args, **kwargs):
+        # ``smtp_session`` is the 11th parameter of core's signature (10th after message)
+        if len(args) >= 10:
+            args = list(args)
+            if _is_closed(args[9]):
+                args[9] = self._get_live_smtp_session(args[9], args[0])
+        else:
+            session = kwargs.get("smtp_session")
+            if _is_closed(session):
+                mail_server_id = kwargs.get("mail_server_id", args[0] if args else None)
+                kwargs["smtp_session"] = self._get_live_smtp_session(session, mail_server_id)
+        return super().send_email(message, *args, **kwargs)
+
+    def _get_live_smtp_session(self, closed_session, mail_server_id=None):
+        """A connected session replacing ``closed_session`` (closed by the server).
+
+        The replacement is kept on the closed session, so the following messages of the
+        batch (which still hold the closed one) reuse it instead of reconnecting each time.
+        """
+        replacement = getattr(closed_session, "mmd_replacement", None)
+        if replacement is not None and not _is_closed(replacement):
+            return replacement
+        _logger.info("SMTP session closed by the server: opening a new one for the batch")
+        replacement = self.connect(
+            mail_server_id=mail_server_id or None,
+            smtp_from=getattr(closed_session, "smtp_from", None),
+        )
+        closed_session.mmd_replacement = replacement
+        if replacement is not None:
+            # core quits the session it opened at the end of the batch: quit ours then too
+            weakref.finalize(closed_session, _close_quietly, replacement)
+        return replacement

@@ -1,0 +1,93 @@
+/** @odoo-module **/
+import { registry } from "@web/core/registry";
+
+/* A contact's blocked symbol shows the reason on hover; its smart button opens the block
+   entry, whose "Evidence" button opens the bounce that blocked the address. */
+registry.category("web_tour.tours").add("mass_mailing_delivery_blocked_contact_tour", {
+    steps: () => [
+        {
+            content: "Search the blocked contact",
+            trigger: ".o_searchview_input",
+            timeout: 30000,
+            run: "edit Blocked Tour",
+        },
+        {
+            content: "Validate the search",
+            trigger: ".o_searchview_input",
+            timeout: 30000,
+            run: "press Enter",
+        },
+        {
+            content: "The card shows the blocked symbol with the reason",
+            trigger: ".o_kanban_record:contains('Blocked Tour') .o_mmd_blocked[title*='Hard bounce']",
+            timeout: 30000,
+        },
+        {
+            content: "Open the contact",
+            trigger: ".o_kanban_record:contains('Blocked Tour')",
+            timeout: 30000,
+            run: "click",
+        },
+        {
+            content: "Beside the e-mail, the blocked symbol says why",
+            trigger: ".o_form_view .o_mmd_blocked[title*='User unknown']",
+            timeout: 30000,
+        },
+        {
+            content: "Open the block entry from the smart button",
+            trigger: ".o_form_view button.o_mmd_block_evidence",
+            timeout: 30000,
+            run: "click",
+        },
+        {
+            content: "The block entry shows the evidence",
+            trigger: ".o_form_view .o_field_widget[name='block_evidence']:contains('User unknown')",
+            timeout: 30000,
+        },
+        {
+            content: "Open the evidence",
+            trigger: ".o_form_view button[name='action_view_evidence']",
+            timeout: 30000,
+            run: "click",
+        },
+        {
+            content: "The bounce that blocked the address",
+            trigger: ".o_form_view .o_field_widget[name='diagnostic']:contains('User unknown')",
+            timeout: 30000,
+        },
+    ],
+});
+
+// Steps wait up to 30 s: the test machine is shared and slow under load.
+
+/* The "ignored" banner of a draft mailing: the blacklisted count opens the recipients. */
+registry.category("web_tour.tours").add("mass_mailing_delivery_ignored_banner_tour", {
+    steps: () => [
+        {
+            content: "Wait for the mail editor (leaving the form before it loads breaks it)",
+            trigger: "[name='body_arch'] :iframe p:contains('Hello')",
+            timeout: 60000,
+        },
+        {
+            content: "The banner counts the ignored recipients",
+            trigger: ".o_mmd_ignored_banner .o_mmd_ignored_total:contains('will be ignored')",
+            timeout: 30000,
+        },
+        {
+            content: "Open the blacklisted recipients",
+            trigger: ".o_mmd_ignored_banner button.o_mmd_ignored_blacklisted",
+            timeout: 30000,
+            run: "click",
+        },
+        {
+            content: "The list shows the blacklisted recipient",
+            trigger: ".o_list_view .o_data_row:contains('Blocked Tour')",
+            timeout: 30000,
+        },
+        {
+            content: "Only the blacklisted one",
+            trigger: ".o_list_view:not(:has(.o_data_row:contains('Fine Tour')))",
+            timeout: 30000,
+        },
+    ],
+});
