@@ -249,7 +249,7 @@ class MailBounceEvent(models.Model):
         aliases = (
             self.env["mail.alias.domain"]
             .sudo()
-            .search([("bounce_email", "!=", False)])
+            .search([("bounce_alias", "!=", False)])
             .mapped("bounce_email")
         )
         for address in email_split(addresses):

@@ -77,7 +77,7 @@ class MailThread(models.AbstractModel):
         aliases = set(
             self.env["mail.alias.domain"]
             .sudo()
-            .search([("bounce_email", "!=", False)])
+            .search([("bounce_alias", "!=", False)])
             .mapped("bounce_email")
         )
         return bool(addresses & aliases) or bounce_parser.is_bounce_or_report(raw)

@@ -9,6 +9,7 @@ the addresses of its rules with real reply codes (``*@nouser.example`` -> 550 5.
 ``*@full.example`` -> 452 4.2.2, ``*@busy.example`` -> 421 4.7.0, ...).
 """
 
+import itertools
 from contextlib import contextmanager
 from unittest.mock import patch
 
@@ -16,6 +17,10 @@ from odoo import modules
 from odoo.addons.mass_mailing.tests.common import MassMailCommon
 
 from ..tools.loopback_smtp import LoopbackSMTPServer
+
+#: every delivery report built by the tests has its own Message-ID, as real ones do (the
+#: bounce mailbox processes a message once)
+DSN_SEQUENCE = itertools.count(1)
 
 
 class DeliveryCommon(MassMailCommon):
@@ -127,7 +132,8 @@ class DeliveryCommon(MassMailCommon):
             f"From: MAILER-DAEMON@mx.remote.example (Mail Delivery System)\r\n"
             f"To: {self.bounce_address}\r\n"
             f"Subject: Undelivered Mail Returned to Sender\r\n"
-            f"Message-Id: <dsn.{abs(hash((recipient, status, action)))}@mx.remote.example>\r\n"
+            f"Message-Id: <dsn.{next(DSN_SEQUENCE)}.{abs(hash((recipient, status)))}"
+            f"@mx.remote.example>\r\n"
             f"Auto-Submitted: auto-replied\r\n"
             f"MIME-Version: 1.0\r\n"
             f'Content-Type: multipart/report; report-type=delivery-status; boundary="BOUNDARY"\r\n'
@@ -163,7 +169,7 @@ class DeliveryCommon(MassMailCommon):
             f"From: feedbackloop@fbl.provider.example\r\n"
             f"To: {self.bounce_address}\r\n"
             f"Subject: FW: Offer\r\n"
-            f"Message-Id: <arf.{abs(hash(recipient))}@fbl.provider.example>\r\n"
+            f"Message-Id: <arf.{next(DSN_SEQUENCE)}@fbl.provider.example>\r\n"
             f"MIME-Version: 1.0\r\n"
             f'Content-Type: multipart/report; report-type=feedback-report; boundary="ARF"\r\n'
             f"\r\n"
