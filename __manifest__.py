@@ -17,10 +17,18 @@
         "views/mail_delivery_error_views.xml",
         "views/mailing_trace_views.xml",
         "views/res_config_settings_views.xml",
+        "views/mail_tracking_email_views.xml",
+        "views/mail_template_views.xml",
+        "views/res_config_settings_tracking_views.xml",
+        "views/mail_tracking_unsubscribe_templates.xml",
         "views/mass_mailing_delivery_menus.xml",
         "data/ir_cron_data.xml",
     ],
+    "post_init_hook": "post_init_hook",
     "assets": {
+        "web.assets_backend": [
+            "mass_mailing_delivery/static/src/**/*",
+        ],
         "web.assets_tests": [
             "mass_mailing_delivery/static/tests/tours/*.js",
         ],
