@@ -80,6 +80,7 @@ class MailTrackingController(http.Controller):
         auth="public",
         methods=["GET", "POST"],
         csrf=False,
+        website=True,
         sitemap=False,
     )
     def mmd_unsubscribe_oneclick(self, tracking_ref, token, **kwargs):
@@ -98,6 +99,7 @@ class MailTrackingController(http.Controller):
         auth="public",
         methods=["GET", "POST"],
         csrf=False,
+        website=True,
         sitemap=False,
     )
     def mmd_unsubscribe(self, tracking_ref, token, reason=None, **kwargs):

@@ -10,6 +10,7 @@ from html import unescape
 from urllib.parse import urlsplit
 
 import requests
+from markupsafe import Markup
 
 from odoo import Command
 from odoo import fields
@@ -58,7 +59,7 @@ class TestDocumentTracking(DeliveryCommon, HttpCase):
         partners = partners or (self.alice | self.bob)
         with self.real_smtp():
             message = self.invoice.message_post(
-                body=f'<p>Your invoice. <a href="{PAY_URL}">Pay online</a></p>',
+                body=Markup('<p>Your invoice. <a href="%s">Pay online</a></p>') % PAY_URL,
                 subject="Invoice INV/1",
                 partner_ids=partners.ids,
                 message_type="comment",
@@ -89,10 +90,14 @@ class TestDocumentTracking(DeliveryCommon, HttpCase):
             unescape(re.search(r'src="([^"]*/mail/mmd/open/[^"]+)"', html).group(1))
         )
 
-    def click_path(self, html):
-        return self.path_of(
-            unescape(re.search(r'href="([^"]*/mail/mmd/click/[^"]+)"', html).group(1))
-        )
+    def click_path(self, html, url=PAY_URL):
+        """The path of the tracked link of ``html`` that leads to ``url``."""
+        link = self.env["mail.tracking.link"].search([("url", "=", url)])
+        for href in re.findall(r'href="([^"]*/mail/mmd/click/[^"]+)"', html):
+            link_id = unescape(href).split("/")[-2]
+            if int(link_id) in link.ids:
+                return self.path_of(unescape(href))
+        raise AssertionError(f"no tracked link to {url}")
 
     def age(self, trackings, seconds=3600):
         """Pretend ``trackings`` were delivered ``seconds`` ago (a person reads later)."""
