@@ -1,7 +1,6 @@
 from . import mail_blacklist
 from . import mail_bounce_counter
 from . import mail_bounce_event
-from . import mail_compose_message
 from . import mail_delivery_error
 from . import mail_mail
 from . import mail_mail_tracking

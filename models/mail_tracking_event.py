@@ -26,9 +26,7 @@ class MailTrackingEvent(models.Model):
     event_type = fields.Selection(
         [("open", "Open"), ("click", "Click")], string="Type", required=True, readonly=True
     )
-    link_id = fields.Many2one(
-        "mail.tracking.link", string="Link", ondelete="cascade", readonly=True
-    )
+    link_id = fields.Many2one("mail.tracking.link", ondelete="cascade", readonly=True)
     url = fields.Char(related="link_id.url")
     date = fields.Datetime(required=True, default=fields.Datetime.now, readonly=True)
     user_agent = fields.Char(readonly=True)
