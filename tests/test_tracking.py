@@ -352,3 +352,23 @@ class TestDocumentTracking(DeliveryCommon, HttpCase):
             self.env["mail.tracking.email"].search([("mail_message_id", "=", message.id)])
         )
         self.assertNotIn("/mail/mmd/", self.smtpd.received[0].data.decode())
+
+    def test_mass_mailing_one_click_unsubscribe(self):
+        """Mass mailings carry core's RFC 8058 headers; the POST works without session."""
+        partner = self.create_partners(["erin@customer.example"], name_prefix="Reader")
+        mailing = self.create_partner_mailing(partner)
+        self.send_mailing(mailing)
+        received = BytesParser(policy=policy.default).parsebytes(self.smtpd.received[0].data)
+        self.assertEqual(received["List-Unsubscribe-Post"], "List-Unsubscribe=One-Click")
+        url = received["List-Unsubscribe"].strip("<>")
+        self.assertIn(f"/mailing/{mailing.id}/unsubscribe_oneclick", url)
+        response = requests.post(
+            self.base_url() + self.path_of(url),
+            data={"List-Unsubscribe": "One-Click"},
+            timeout=30,
+            allow_redirects=False,
+        )
+        self.assertEqual(response.status_code, 200)
+        self.assertTrue(
+            self.env["mail.blacklist"].search([("email", "=", "erin@customer.example")])
+        )
