@@ -33,6 +33,8 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from markupsafe import Markup
+
 import odoo
 from odoo.tools import config
 
@@ -91,9 +93,7 @@ def prepare(db, count):
         )
         document = env["res.partner"].create({"name": "Load document"})
         message = document.message_post(
-            body=odoo.tools.Markup(
-                "<p>Your document <a href='https://example.com/doc'>doc</a></p>"
-            ),
+            body=Markup("<p>Your document <a href='https://example.com/doc'>doc</a></p>"),
             partner_ids=partners.ids,
             message_type="comment",
             subtype_xmlid="mail.mt_comment",
@@ -133,12 +133,17 @@ def prepare(db, count):
 
 
 def start_server(conf, db, port):
+    """``odoo-bin`` in prefork mode, without its websocket (gevent) process: the
+    tracking endpoints do not use it, and where gevent cannot start it would be
+    respawned in a loop, eating the CPU of the measure."""
     odoo_bin = Path(odoo.__file__).resolve().parent.parent / "odoo-bin"
-    command = (
-        [sys.executable, str(odoo_bin)]
-        if odoo_bin.exists()
-        else [sys.executable, "-c", "import sys; from odoo.cli.command import main; main()"]
+    launcher = (
+        "import sys; import odoo.service.server as server; "
+        "server.PreforkServer.long_polling_spawn = lambda self: None; "
+        f"sys.argv[0] = {str(odoo_bin)!r}; "
+        "from odoo.cli.command import main; main()"
     )
+    command = [sys.executable, "-c", launcher]
     log = open(f"/tmp/bench_tracking_server_{port}.log", "w")
     proc = subprocess.Popen(
         [
