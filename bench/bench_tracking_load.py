@@ -13,19 +13,21 @@ same server in the same run:
    exactly one database visible, so session-less requests find it);
 3. a bounded load generator (C threads, keep-alive ``http.client`` connections, R
    requests per phase, the N tokens in turn) hits core's pixel, the addon's pixel
-   and the addon's click redirect, twice each, alternating;
-4. prints requests/s, p50 and p99 latency and errors per endpoint, then counts in
+   and the addon's click redirect, in turn, for several rounds;
+4. prints requests/s, p50 and p99 latency and errors per endpoint and round, their
+   medians and the addon/core ratio within each round, then counts in
    the database that every answered request was recorded exactly once (no
    duplicate, no lost count).
 
 Usage: python3 bench/bench_tracking_load.py --config ODOO_CONF --db DB [--db DB2]
-       [-n 200] [-c 8] [-r 2000]
+       [-n 200] [-c 8] [-r 1000] [--rounds 4]
 """
 
 import argparse
 import http.client
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -251,7 +253,8 @@ def main():
     parser.add_argument("--db", action="append", required=True)
     parser.add_argument("-n", "--count", type=int, default=200, help="recipients")
     parser.add_argument("-c", "--concurrency", type=int, default=8)
-    parser.add_argument("-r", "--requests", type=int, default=2000, help="requests per phase")
+    parser.add_argument("-r", "--requests", type=int, default=1000, help="requests per phase")
+    parser.add_argument("--rounds", type=int, default=4)
     args = parser.parse_args()
     db = args.db[-1]
     config.parse_config(["-c", args.config, "--log-level=warn"])
@@ -265,7 +268,7 @@ def main():
         for key, status in (("core_pixel", 200), ("addon_pixel", 200), ("addon_click", 302)):
             warmup[key] = load(port, prepared[key][:1], 20, 2, status)
         results = {key: [] for key in ("core_pixel", "addon_pixel", "addon_click")}
-        for _round in range(2):
+        for _round in range(args.rounds):
             for key, status in (("core_pixel", 200), ("addon_pixel", 200), ("addon_click", 302)):
                 results[key].append(
                     load(port, prepared[key], args.requests, args.concurrency, status)
@@ -276,7 +279,8 @@ def main():
     events, traces, states = count_records(db, prepared)
     print(
         f"\nbench_tracking_load: odoo --workers=2, {os.cpu_count()} CPUs, {args.concurrency} "
-        f"client threads, {args.requests} requests per phase x 2 rounds, {args.count} tokens"
+        f"client threads, {args.requests} requests per phase x {args.rounds} rounds, "
+        f"{args.count} tokens"
     )
     print(f"{'endpoint':<14}{'round':>6}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
     answered = {}
@@ -287,12 +291,27 @@ def main():
                 f"{res['errors']:>8}"
             )
         answered[key] = sum(r["requests"] - r["errors"] for r in [*runs, warmup[key]])
-    core_best = max(r["rps"] for r in results["core_pixel"])
-    print(
-        "ratio addon/core (best req/s): pixel "
-        f"{max(r['rps'] for r in results['addon_pixel']) / core_best:.2f}, click "
-        f"{max(r['rps'] for r in results['addon_click']) / core_best:.2f}"
-    )
+
+    def median(values):
+        return statistics.median(values)
+
+    for key, runs in results.items():
+        print(
+            f"{key:<14}{'median':>6}{median([r['rps'] for r in runs]):>9.1f}"
+            f"{median([r['p50'] for r in runs]):>9.1f}{median([r['p99'] for r in runs]):>9.1f}"
+            f"{sum(r['errors'] for r in runs):>8}"
+        )
+    # each round runs the three endpoints back to back: their ratio in a round is
+    # little affected by the load of the machine drifting between rounds
+    for key in ("addon_pixel", "addon_click"):
+        ratios = [
+            a["rps"] / c["rps"] for a, c in zip(results[key], results["core_pixel"], strict=True)
+        ]
+        print(
+            f"ratio {key}/core_pixel req/s per round: "
+            + ", ".join(f"{r:.2f}" for r in ratios)
+            + f" (median {median(ratios):.2f})"
+        )
     opens, machine_opens = events.get("open", (0, 0))
     clicks, machine_clicks = events.get("click", (0, 0))
     print(
