@@ -17,6 +17,10 @@
         "views/mail_delivery_error_views.xml",
         "views/mailing_trace_views.xml",
         "views/res_config_settings_views.xml",
+        "views/mail_tracking_email_views.xml",
+        "views/mail_template_views.xml",
+        "views/res_config_settings_tracking_views.xml",
+        "views/mail_tracking_unsubscribe_templates.xml",
         "views/mass_mailing_delivery_menus.xml",
         "data/ir_cron_data.xml",
         "views/mail_blacklist_views.xml",
@@ -25,10 +29,10 @@
         "views/mailing_mailing_views.xml",
         "wizard/mail_blacklist_unblock_views.xml",
     ],
+    "post_init_hook": "post_init_hook",
     "assets": {
         "web.assets_backend": [
-            "mass_mailing_delivery/static/src/js/*.js",
-            "mass_mailing_delivery/static/src/xml/*.xml",
+            "mass_mailing_delivery/static/src/**/*",
         ],
         "web.assets_tests": [
             "mass_mailing_delivery/static/tests/tours/*.js",

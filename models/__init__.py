@@ -4,8 +4,17 @@ from . import mail_bounce_counter
 from . import mail_bounce_event
 from . import mail_delivery_error
 from . import mail_mail
+from . import mail_mail_tracking
+from . import mail_message
+from . import mail_notification
+from . import mail_template
 from . import mail_thread
 from . import mail_thread_blacklist
+from . import mail_thread_tracking
+from . import mail_tracking_email
+from . import mail_tracking_event
+from . import mail_tracking_link
 from . import mailing_mailing
 from . import mailing_trace
 from . import res_config_settings
+from . import res_config_settings_tracking

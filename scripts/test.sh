@@ -35,9 +35,11 @@ write_odoo_conf "$WORK/odoo.conf" "$WORK/addons" "$WORK/data" \
     "db_name = $DB" "dbfilter = ^$DB\$" "http_interface = 127.0.0.1" "max_cron_threads = 0" \
     "http_port = ${MMD_HTTP_PORT:-$(free_port)}"
 
-echo "Installing $ADDON_NAME into a throwaway database (log: $WORK/install.log)..."
+# Apps installed beside the addon for the tests (the tracked invoice e-mails need account).
+EXTRA_MODULES=${MMD_TEST_EXTRA_MODULES-account}
+echo "Installing $ADDON_NAME${EXTRA_MODULES:+ and $EXTRA_MODULES} into a throwaway database (log: $WORK/install.log)..."
 set +e
-(cd "$WORK" && "${ODOO_BIN[@]}" -c "$WORK/odoo.conf" -d "$DB" -i "$ADDON_NAME" \
+(cd "$WORK" && "${ODOO_BIN[@]}" -c "$WORK/odoo.conf" -d "$DB" -i "$ADDON_NAME${EXTRA_MODULES:+,$EXTRA_MODULES}" \
     --stop-after-init --log-level=info --no-http) >"$WORK/install.log" 2>&1
 rc=$?
 set -e

@@ -6,5 +6,7 @@ from . import test_delivery_report
 from . import test_install
 from . import test_retry
 from . import test_smtp_faults
+from . import test_tracking
+from . import test_tracking_ui
 from . import test_ui
 from . import test_workers

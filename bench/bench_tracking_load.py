@@ -1,0 +1,328 @@
+"""Load of the tracking endpoints: core's mass-mailing open pixel against the addon's
+open pixel and click redirect, on one Odoo in prefork mode (``--workers=2``).
+
+Run by ``make bench`` (``scripts/bench.sh``); it uses the database with the addon
+(the last ``--db``), where core's pixel is served too, so both are measured by the
+same server in the same run:
+
+1. sends, through a loopback SMTP server, one mass mailing to N partners (core's
+   ``mailing.trace`` + open pixel) and one tracked document e-mail to the same N
+   partners (a message posted on a partner, whose model has a tracked template:
+   one ``mail.tracking.email`` per recipient, each with its own pixel and link);
+2. starts ``odoo-bin --workers=2`` on a free loopback port (``--db-filter`` keeps
+   exactly one database visible, so session-less requests find it);
+3. a bounded load generator (C threads, keep-alive ``http.client`` connections, R
+   requests per phase, the N tokens in turn) hits core's pixel, the addon's pixel
+   and the addon's click redirect, in turn, for several rounds;
+4. prints requests/s, p50 and p99 latency and errors per endpoint and round, their
+   medians and the addon/core ratio within each round, then counts in
+   the database that every answered request was recorded exactly once (no
+   duplicate, no lost count).
+
+Usage: python3 bench/bench_tracking_load.py --config ODOO_CONF --db DB [--db DB2]
+       [-n 200] [-c 8] [-r 1000] [--rounds 4]
+"""
+
+import argparse
+import http.client
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from markupsafe import Markup
+
+import odoo
+from odoo.tools import config
+
+FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _load_module(name, relpath):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, ROOT / relpath)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def prepare(db, count):
+    """Send the mass mailing and the tracked e-mail; return the paths to hit."""
+    smtp_cls = _load_module("mmd_loopback_smtp", "tools/loopback_smtp.py").LoopbackSMTPServer
+    token_mod = _load_module("mmd_tracking_token", "tools/tracking_token.py")
+    registry = odoo.modules.registry.Registry(db)
+    with smtp_cls() as smtpd, registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        env["ir.mail_server"].search([]).write({"active": False})
+        env["ir.mail_server"].create(
+            {"name": "bench", "smtp_host": "127.0.0.1", "smtp_port": smtpd.port}
+        )
+        env["ir.config_parameter"].set_param("web.base.url", "http://127.0.0.1")
+        partners = env["res.partner"].create(
+            [{"name": f"Load {i}", "email": f"load.{i}@example.com"} for i in range(count)]
+        )
+        mailing = env["mailing.mailing"].create(
+            {
+                "name": f"load {time.time()}",
+                "subject": "Load",
+                "body_html": "<p>Hello <a href='https://example.com/x'>x</a></p>",
+                "mailing_model_id": env["ir.model"]._get_id("res.partner"),
+                "mailing_domain": [("id", "in", partners.ids)],
+                "email_from": "bench@example.com",
+            }
+        )
+        mailing.action_send_mail()
+        env["mail.mail"].process_email_queue()
+        env["mail.template"].create(
+            {
+                "name": "Load tracked",
+                "model_id": env["ir.model"]._get_id("res.partner"),
+                "mmd_tracked": True,
+            }
+        )
+        document = env["res.partner"].create({"name": "Load document"})
+        message = document.message_post(
+            body=Markup("<p>Your document <a href='https://example.com/doc'>doc</a></p>"),
+            partner_ids=partners.ids,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+        env["mail.mail"].search([("mail_message_id", "=", message.id)]).send()
+        trackings = env["mail.tracking.email"].search([("mail_message_id", "=", message.id)])
+        # a person reads later than a link scanner: no click of the run is a machine's
+        trackings.write({"sent_date": odoo.fields.Datetime.now() - timedelta(hours=1)})
+        cr.commit()
+        secret = env["ir.config_parameter"].get_param("database.secret")
+        traces = env["mailing.trace"].search([("mass_mailing_id", "=", mailing.id)])
+        core_paths = [
+            f"/mail/track/{t.mail_mail_id_int}/"
+            f"{env['mail.mail']._generate_mail_recipient_token(t.mail_mail_id_int)}/blank.gif"
+            for t in traces
+        ]
+        open_paths = [
+            f"/mail/mmd/open/{t.id}/{token_mod.sign(secret, 'open', t.id)}/blank.gif"
+            for t in trackings
+        ]
+        click_paths = [
+            f"/mail/mmd/click/{t.id}/{t.link_ids[0].id}/"
+            f"{token_mod.sign(secret, 'click', t.id, t.link_ids[0].id)}"
+            for t in trackings
+        ]
+        print(
+            f"prepared: {len(traces)} mass-mailing traces, {len(trackings)} tracked recipients, "
+            f"{len(smtpd.received)} messages through loopback SMTP"
+        )
+        return {
+            "core_pixel": core_paths,
+            "addon_pixel": open_paths,
+            "addon_click": click_paths,
+            "mailing_id": mailing.id,
+            "message_id": message.id,
+        }
+
+
+def start_server(conf, db, port):
+    """``odoo-bin`` in prefork mode, without its websocket (gevent) process: the
+    tracking endpoints do not use it, and where gevent cannot start it would be
+    respawned in a loop, eating the CPU of the measure."""
+    odoo_bin = Path(odoo.__file__).resolve().parent.parent / "odoo-bin"
+    launcher = (
+        "import sys; import odoo.service.server as server; "
+        "server.PreforkServer.long_polling_spawn = lambda self: None; "
+        f"sys.argv[0] = {str(odoo_bin)!r}; "
+        "from odoo.cli.command import main; main()"
+    )
+    command = [sys.executable, "-c", launcher]
+    log = open(f"/tmp/bench_tracking_server_{port}.log", "w")
+    proc = subprocess.Popen(
+        [
+            *command,
+            "-c",
+            conf,
+            "-d",
+            db,
+            f"--db-filter=^{db}$",
+            "--workers=2",
+            "--max-cron-threads=0",
+            "--http-interface=127.0.0.1",
+            f"--http-port={port}",
+            "--logfile=",
+            "--log-level=warn",
+            "--limit-time-real=600",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/web/health")
+            if conn.getresponse().status == 200:
+                return proc
+        except OSError:
+            time.sleep(0.5)
+    proc.terminate()
+    raise SystemExit(f"odoo did not start, see /tmp/bench_tracking_server_{port}.log")
+
+
+def load(port, paths, requests, concurrency, expected_status):
+    """Hit ``paths`` in turn, ``requests`` times in all, from ``concurrency`` threads."""
+    latencies, errors, lock = [], [0], threading.Lock()
+    counter = iter(range(requests))
+
+    def worker():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        mine, my_errors = [], 0
+        for index in counter:
+            path = paths[index % len(paths)]
+            start = time.perf_counter()
+            try:
+                conn.request("GET", path, headers={"User-Agent": FIREFOX})
+                response = conn.getresponse()
+                response.read()
+                ok = response.status == expected_status
+            except (OSError, http.client.HTTPException):
+                ok = False
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            mine.append(time.perf_counter() - start)
+            my_errors += not ok
+        with lock:
+            latencies.extend(mine)
+            errors[0] += my_errors
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - start
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "rps": len(latencies) / elapsed,
+        "p50": latencies[len(latencies) // 2] * 1000,
+        "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
+        "errors": errors[0],
+    }
+
+
+def count_records(db, prepared):
+    registry = odoo.modules.registry.Registry(db)
+    with registry.cursor() as cr:
+        cr.execute(
+            """SELECT e.event_type, count(*), count(*) FILTER (WHERE e.is_machine)
+                 FROM mail_tracking_event e JOIN mail_tracking_email t ON t.id = e.tracking_email_id
+                WHERE t.mail_message_id = %s GROUP BY e.event_type""",
+            [prepared["message_id"]],
+        )
+        events = {row[0]: (row[1], row[2]) for row in cr.fetchall()}
+        cr.execute(
+            "SELECT trace_status, count(*) FROM mailing_trace WHERE mass_mailing_id = %s "
+            "GROUP BY trace_status",
+            [prepared["mailing_id"]],
+        )
+        traces = dict(cr.fetchall())
+        cr.execute(
+            "SELECT state, count(*) FROM mail_tracking_email WHERE mail_message_id = %s "
+            "GROUP BY state",
+            [prepared["message_id"]],
+        )
+        states = dict(cr.fetchall())
+    return events, traces, states
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--db", action="append", required=True)
+    parser.add_argument("-n", "--count", type=int, default=200, help="recipients")
+    parser.add_argument("-c", "--concurrency", type=int, default=8)
+    parser.add_argument("-r", "--requests", type=int, default=1000, help="requests per phase")
+    parser.add_argument("--rounds", type=int, default=4)
+    args = parser.parse_args()
+    db = args.db[-1]
+    config.parse_config(["-c", args.config, "--log-level=warn"])
+    threading.current_thread().testing = False
+    prepared = prepare(db, args.count)
+    port = _free_port()
+    server = start_server(args.config, db, port)
+    try:
+        # warm the workers up (registry, routing map, caches); counted in the totals
+        warmup = {}
+        for key, status in (("core_pixel", 200), ("addon_pixel", 200), ("addon_click", 302)):
+            warmup[key] = load(port, prepared[key][:1], 20, 2, status)
+        results = {key: [] for key in ("core_pixel", "addon_pixel", "addon_click")}
+        for _round in range(args.rounds):
+            for key, status in (("core_pixel", 200), ("addon_pixel", 200), ("addon_click", 302)):
+                results[key].append(
+                    load(port, prepared[key], args.requests, args.concurrency, status)
+                )
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+    events, traces, states = count_records(db, prepared)
+    print(
+        f"\nbench_tracking_load: odoo --workers=2, {os.cpu_count()} CPUs, {args.concurrency} "
+        f"client threads, {args.requests} requests per phase x {args.rounds} rounds, "
+        f"{args.count} tokens"
+    )
+    print(f"{'endpoint':<14}{'round':>6}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    answered = {}
+    for key, runs in results.items():
+        for index, res in enumerate(runs, 1):
+            print(
+                f"{key:<14}{index:>6}{res['rps']:>9.1f}{res['p50']:>9.1f}{res['p99']:>9.1f}"
+                f"{res['errors']:>8}"
+            )
+        answered[key] = sum(r["requests"] - r["errors"] for r in [*runs, warmup[key]])
+
+    def median(values):
+        return statistics.median(values)
+
+    for key, runs in results.items():
+        print(
+            f"{key:<14}{'median':>6}{median([r['rps'] for r in runs]):>9.1f}"
+            f"{median([r['p50'] for r in runs]):>9.1f}{median([r['p99'] for r in runs]):>9.1f}"
+            f"{sum(r['errors'] for r in runs):>8}"
+        )
+    # each round runs the three endpoints back to back: their ratio in a round is
+    # little affected by the load of the machine drifting between rounds
+    for key in ("addon_pixel", "addon_click"):
+        ratios = [
+            a["rps"] / c["rps"] for a, c in zip(results[key], results["core_pixel"], strict=True)
+        ]
+        print(
+            f"ratio {key}/core_pixel req/s per round: "
+            + ", ".join(f"{r:.2f}" for r in ratios)
+            + f" (median {median(ratios):.2f})"
+        )
+    opens, machine_opens = events.get("open", (0, 0))
+    clicks, machine_clicks = events.get("click", (0, 0))
+    print(
+        f"database: open events {opens} for {answered['addon_pixel']} answered pixel requests, "
+        f"click events {clicks} for {answered['addon_click']} answered clicks "
+        f"(machine: {machine_opens + machine_clicks}); tracking states {states}; "
+        f"core traces {traces}"
+    )
+    ok = opens == answered["addon_pixel"] and clicks == answered["addon_click"]
+    print("counts: " + ("exact, no duplicate and no lost event" if ok else "MISMATCH"))
+
+
+if __name__ == "__main__":
+    main()
