@@ -4,7 +4,6 @@ import re
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from markupsafe import Markup
 from werkzeug.urls import url_join
 
 from odoo import api
@@ -401,10 +400,15 @@ class MailTrackingEmail(models.Model):
             evidence = self.env._(
                 "%(evidence)s. Reason given: %(reason)s", evidence=evidence, reason=reason_text
             )
-        blacklist_sudo = self.env["mail.blacklist"].sudo()
-        if hasattr(blacklist_sudo, "_add_with_reason"):
-            entry = blacklist_sudo._add_with_reason(self.email, "unsubscribed", evidence=evidence)
-        else:
-            entry = blacklist_sudo._add(self.email, message=Markup("<p>%s</p>") % evidence)
+        entry = (
+            self.env["mail.blacklist"]
+            .sudo()
+            ._add_with_reason(
+                self.email,
+                "unsubscribed",
+                evidence=evidence,
+                message_id=self.mail_message_id.message_id or None,
+            )
+        )
         self.sudo().write({"unsubscribe_date": fields.Datetime.now()})
         return entry

@@ -12,8 +12,9 @@ BENCH="$REPO_ROOT/.dev/bench"
 mkdir -p "$BENCH"
 chmod 755 "$REPO_ROOT/.dev" "$BENCH"
 start_cluster "$BENCH/pg"
-link_addon "$BENCH/addons"
-write_odoo_conf "$BENCH/odoo.conf" "$BENCH/addons" "$BENCH/data" "max_cron_threads = 0" \
+ADDONS_DIR=$(outside_addons_dir)
+link_addon "$ADDONS_DIR"
+write_odoo_conf "$BENCH/odoo.conf" "$ADDONS_DIR" "$BENCH/data" "max_cron_threads = 0" \
     "logfile = $BENCH/odoo.log"
 PSQL=("$PG_BIN/psql" -h "$PG_SOCKET_DIR" -U "$DB_ROLE" -d postgres -tAq)
 

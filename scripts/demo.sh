@@ -35,8 +35,9 @@ install_requirements
 mkdir -p "$DEV"
 chmod 755 "$DEV"
 start_cluster "$DEV/pg"
-link_addon "$DEV/addons"
-write_odoo_conf "$DEV/odoo.conf" "$DEV/addons" "$DEV/data" \
+ADDONS_DIR=$(outside_addons_dir)
+link_addon "$ADDONS_DIR"
+write_odoo_conf "$DEV/odoo.conf" "$ADDONS_DIR" "$DEV/data" \
     "dbfilter = ^$DB\$" "http_port = $HTTP_PORT" "http_interface = 127.0.0.1" \
     "smtp_server = 127.0.0.1" "smtp_port = $SMTP_PORT" "logfile = $DEV/odoo.log" \
     "max_cron_threads = 1"

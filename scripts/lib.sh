@@ -101,6 +101,13 @@ free_port() {
     "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# A folder outside the repository for the addons link of the demo and the benchmarks: a
+# link inside the repository would point at itself, and Odoo's translation export walks
+# the addon following links.
+outside_addons_dir() {
+    echo "${TMPDIR:-/tmp}/mmd-addons-$(printf %s "$REPO_ROOT" | md5sum | cut -c1-8)"
+}
+
 # Make $1/mass_mailing_delivery point at this repository, whatever its folder is called.
 link_addon() {
     mkdir -p "$1"

@@ -48,6 +48,19 @@ def record(action, xmlid):
 #: name -> (path on the server, or a callable (base_url, session) -> path; CSS selector to
 #: wait for before the shot)
 SCREENS = {
+    "contact_blocked": (
+        record("contacts.action_contacts", "mass_mailing_delivery.partner_demo_hard_bounce"),
+        ".o_form_view .o_mmd_blocked",
+    ),
+    "contacts_list": ("/odoo/action-contacts.action_contacts?view_type=list", ".o_mmd_blocked"),
+    "mailing_banners": (
+        record(
+            "mass_mailing.mailing_mailing_action_mail",
+            "mass_mailing_delivery.mailing_demo_autumn_offer",
+        ),
+        ".o_mmd_not_sent_banner",
+    ),
+    "blacklist": ("/odoo/action-mail.mail_blacklist_action", ".o_list_renderer .o_data_row"),
     "delivery_errors": (
         "/odoo/action-mass_mailing_delivery.mail_delivery_error_action",
         ".o_list_renderer .o_group_header",

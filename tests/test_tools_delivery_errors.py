@@ -716,3 +716,22 @@ def test_seed_data_translated(lang):
             assert entry is not None, f"{lang}: {reference} missing"
             assert entry.msgid == values[field], f"{lang}: {reference} out of date"
             assert entry.msgstr.strip(), f"{lang}: {reference} untranslated"
+
+
+@pytest.mark.parametrize("pattern", [r"(a+)+$", r"(\w*\s?)*x", r"((ab)*)+", r"(?:x|y+)*z"])
+def test_nested_repetition_is_refused(pattern):
+    """A pattern that can backtrack for ever (ReDoS) is refused at save: every failure
+    is matched against the registry."""
+    assert "repetition" in delivery_errors.validate_regex(pattern)
+
+
+@pytest.mark.parametrize(
+    "pattern", [r"mailbox (is )?full", r"(?:abc){2,5}", r"(a|b)*c", r"x{2}(y+)"]
+)
+def test_plain_repetition_is_accepted(pattern):
+    assert delivery_errors.validate_regex(pattern) is None
+
+
+def test_seeded_patterns_are_all_accepted():
+    for rule in delivery_errors.load_rules_from_xml(delivery_errors.DATA_FILE):
+        assert delivery_errors.validate_regex(rule.diagnostic_regex or "") is None, rule.key

@@ -349,11 +349,45 @@ def validate_regex(pattern):
         return f"the pattern is longer than {MAX_REGEX} characters"
     try:
         re.compile(pattern, re.IGNORECASE)
+        nested = _has_nested_repeat(sre_parse.parse(pattern, re.IGNORECASE))
     except re.error as exc:
         return f"{exc.msg} at position {exc.pos}" if exc.pos is not None else exc.msg
     except (RecursionError, OverflowError, ValueError):
         return "the pattern is too complex"
+    if nested:
+        # e.g. (a+)+ or (\w*\s?)*: on some texts the matching takes exponential time, and
+        # every failure is matched against the registry
+        return "a repeated group contains a repetition (like (a+)+), which can take forever"
     return None
+
+
+_REPEATS = (
+    sre_parse.MAX_REPEAT,
+    sre_parse.MIN_REPEAT,
+    getattr(sre_parse, "POSSESSIVE_REPEAT", None),
+)
+
+
+def _has_nested_repeat(parsed, inside_repeat=False):
+    """Whether a repetition of more than one occurrence sits inside another one."""
+    for op, av in parsed:
+        if op in _REPEATS and op is not None:
+            _low, high, sub = av
+            repeats = high is sre_parse.MAXREPEAT or high > 1
+            if repeats and inside_repeat:
+                return True
+            if _has_nested_repeat(sub, inside_repeat or repeats):
+                return True
+        elif op is sre_parse.SUBPATTERN:
+            if _has_nested_repeat(av[-1], inside_repeat):
+                return True
+        elif op is sre_parse.BRANCH:
+            if any(_has_nested_repeat(branch, inside_repeat) for branch in av[1]):
+                return True
+        elif op in (sre_parse.ASSERT, sre_parse.ASSERT_NOT):
+            if _has_nested_repeat(av[1], inside_repeat):
+                return True
+    return False
 
 
 STATUS_PATTERN_RE = re.compile(r"([245])(?:\.(\d{1,3})(?:\.(\d{1,3}))?)?(?:\.[*x])*|\*|")
