@@ -23,6 +23,12 @@
         "views/mail_tracking_unsubscribe_templates.xml",
         "views/mass_mailing_delivery_menus.xml",
         "data/ir_cron_data.xml",
+        "security/mail_sent_log_security.xml",
+        "views/mail_sent_log_views.xml",
+        "views/mail_delivery_alert_rule_views.xml",
+        "views/res_config_settings_log_views.xml",
+        "views/mail_sent_log_menus.xml",
+        "data/mail_delivery_alert_rule_data.xml",
     ],
     "post_init_hook": "post_init_hook",
     "assets": {

@@ -1,0 +1,42 @@
+/** @odoo-module **/
+import { registry } from "@web/core/registry";
+
+/* A customer calls: "I never got the invoice". The user searches the sent e-mails
+   log for the customer's address, reads the row and opens the invoice. */
+registry.category("web_tour.tours").add("mass_mailing_delivery_sent_log_tour", {
+    url: "/odoo/action-mass_mailing_delivery.mail_sent_log_action",
+    steps: () => [
+        {
+            content: "Search the log for the recipient (part of the address)",
+            trigger: ".o_searchview_input",
+            run: "edit ZOE@NOUSER",
+        },
+        {
+            content: "Search by recipient",
+            trigger: ".o_searchview_autocomplete .o-dropdown-item:contains('Recipient')",
+            run: "click",
+        },
+        {
+            content: "Only the customer's e-mail is listed, failed",
+            trigger: ".o_list_view:not(:has(.o_data_row:contains('other@tour.example'))) .o_data_row:contains('zoe@nouser.example'):contains('Failed')",
+        },
+        {
+            content: "Open the row",
+            trigger: ".o_data_row:contains('zoe@nouser.example') td[name='email']",
+            run: "click",
+        },
+        {
+            content: "The registry explains the failure",
+            trigger: ".o_form_view .alert-danger:contains('What to do')",
+        },
+        {
+            content: "Open the document",
+            trigger: ".o_form_view button[name='action_open_document']",
+            run: "click",
+        },
+        {
+            content: "The invoice is open",
+            trigger: ".o_form_view .o_field_widget[name='partner_id']:contains('Zoe Tour')",
+        },
+    ],
+});
