@@ -20,8 +20,42 @@ class MailBounceEvent(models.Model):
 
     def _apply(self, message_dict):
         action_taken = super()._apply(message_dict)
+        if self.kind in ("hard", "soft") and not self.trace_id:
+            self._mark_notifications_bounced()
         self.env["mail.delivery.alert.rule"]._alert_bounce_event(self.sudo())
         return action_taken
+
+    def _mark_notifications_bounced(self):
+        """Mark bounced the e-mail notifications of the document message a bounce
+        answers (by its Message-ID), for the bounced recipient: core does it only when
+        the bounce names the message in its own headers.
+
+        :return: the ``mail.notification`` records updated
+        """
+        notifications = self.env["mail.notification"].sudo()
+        for event in self.filtered(lambda e: e.original_message_id and e.recipient):
+            messages = (
+                self.env["mail.message"]
+                .sudo()
+                .search([("message_id", "=", event.original_message_id)])
+            )
+            found = notifications.search(
+                [
+                    ("mail_message_id", "in", messages.ids),
+                    ("notification_type", "=", "email"),
+                    ("notification_status", "in", ("ready", "process", "pending", "sent")),
+                    ("res_partner_id.email_normalized", "=", event.recipient),
+                ]
+            )
+            found.write(
+                {
+                    "notification_status": "bounce",
+                    "failure_type": "mail_bounce",
+                    "failure_reason": event.diagnostic or False,
+                }
+            )
+            notifications |= found
+        return notifications
 
     # ------------------------------------------------------------
     # ACTIONS
@@ -105,6 +139,7 @@ class MailBounceEvent(models.Model):
                     "delivery_error_id": event.delivery_error_id.id,
                 }
             )
+        notifications = events.filtered(lambda e: not e.trace_id)._mark_notifications_bounced()
         message_ids = [e.original_message_id for e in events if e.original_message_id]
         trackings = self.env["mail.tracking.email"].sudo()
         if message_ids:
@@ -119,4 +154,4 @@ class MailBounceEvent(models.Model):
                 lambda t: (t.mail_message_id.message_id, (t.email or "").lower()) in recipients
             )
             trackings._set_bounced()
-        return len(traces) + len(trackings)
+        return len(traces) + len(trackings) + len(notifications)

@@ -239,7 +239,11 @@ class MailDeliveryAlertRule(models.Model):
         if mail_sudo.mailing_id or not mail_sudo.model or not mail_sudo.res_id:
             return self.env["mail.activity"]
         failed = mail_sudo.notification_ids.filtered(
-            lambda n: n.notification_type == "email" and n.notification_status == "exception"
+            lambda n: (
+                n.notification_type == "email"
+                and n.notification_status == "exception"
+                and n.mail_mail_id == mail_sudo
+            )
         )
         recipients = [
             (n.res_partner_id.email_normalized or n.res_partner_id.email or "", n.res_partner_id)
@@ -325,7 +329,7 @@ class MailDeliveryAlertRule(models.Model):
             return paused
         stats = self._get_mailing_stats(mailings)
         for mailing in mailings.sudo():
-            if mailing.mmd_paused:
+            if mailing.mmd_paused or mailing.mmd_resumed:
                 continue
             counts = stats.get(mailing.id, {})
             processed = counts.get("processed", 0)

@@ -12,6 +12,13 @@ class MailingMailing(models.Model):
 
     mmd_paused = fields.Boolean("Paused", readonly=True, copy=False)
     mmd_pause_reason = fields.Char("Pause reason", readonly=True, copy=False)
+    mmd_resumed = fields.Boolean(
+        "Resumed",
+        readonly=True,
+        copy=False,
+        help="Its owner resumed it after a pause: the failures that caused it do not pause "
+        "it again (its owner is still alerted).",
+    )
 
     # ------------------------------------------------------------
     # ACTIONS
@@ -35,11 +42,11 @@ class MailingMailing(models.Model):
                 [("mail_mail_id", "in", mails_sudo.ids), ("trace_status", "=", "cancel")]
             ).write({"trace_status": "outgoing", "failure_type": False, "failure_reason": False})
             mails_sudo.write({"state": "outgoing", "mmd_paused": False, "failure_reason": False})
-            values = {"mmd_paused": False, "mmd_pause_reason": False}
+            values = {"mmd_paused": False, "mmd_pause_reason": False, "mmd_resumed": True}
             if mailing.state == "draft":
                 values["state"] = "in_queue"
             mailing.write(values)
-        self.env.ref("mail.ir_cron_mail_scheduler_action")._trigger()
+        self.env.ref("mail.ir_cron_mail_scheduler_action").sudo()._trigger()
         return True
 
     # ------------------------------------------------------------
@@ -55,7 +62,7 @@ class MailingMailing(models.Model):
         """
         self.ensure_one()
         mailing_sudo = self.sudo()
-        if mailing_sudo.mmd_paused:
+        if mailing_sudo.mmd_paused or mailing_sudo.mmd_resumed:
             return False
         reason = self.env._(
             "Paused: %(rate)s %% of the e-mails failed or bounced (limit %(limit)s %%).",

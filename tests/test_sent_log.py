@@ -57,6 +57,12 @@ class TestSentLog(DeliveryCommon):
         :param real: through the loopback SMTP server (else Odoo's test mode: sent)
         :return: the ``mail.message`` posted
         """
+        if not real:
+            return self._post_and_send(record, partners)
+        with self.real_smtp(), mute_logger("odoo.addons.mail.models.mail_mail"):
+            return self._post_and_send(record, partners)
+
+    def _post_and_send(self, record, partners):
         message = record.message_post(
             body=Markup("<p>Your document</p>"),
             subject="Your document",
@@ -64,12 +70,9 @@ class TestSentLog(DeliveryCommon):
             message_type="comment",
             subtype_xmlid="mail.mt_comment",
         )
-        mails = self.env["mail.mail"].sudo().search([("mail_message_id", "=", message.id)])
-        if real:
-            with self.real_smtp(), mute_logger("odoo.addons.mail.models.mail_mail"):
-                mails.send()
-        else:
-            mails.send()
+        self.env["mail.mail"].sudo().search(
+            [("mail_message_id", "=", message.id), ("state", "=", "outgoing")]
+        ).send()
         self.env.invalidate_all()
         return message
 
@@ -106,7 +109,7 @@ class TestSentLog(DeliveryCommon):
         self.assertEqual(failed.subject, "Delivery test")
         self.assertEqual(failed.document, partners[2])
         # partial, case-insensitive recipient search; domain search; groups
-        found = self.Log.search([("email", "ilike", "ONEONE@nouser")])
+        found = self.Log.search([("email", "ilike", "MEONE@nouser")])
         self.assertEqual(found, failed)
         self.assertEqual(
             self.Log.search([("recipient_domain", "=", "customer.example")]), rows - failed
@@ -129,7 +132,7 @@ class TestSentLog(DeliveryCommon):
     def test_document_rows_and_open_document(self):
         other = self.env["res.partner"].create({"name": "Olga", "email": "olga@customer.example"})
         message = self.post_and_send(self.invoice, other, real=False)
-        row = self.Log.search([("mail_message_id", "=", message.id)])
+        row = self.Log.search([("mail_message_id", "=", message.id), ("partner_id", "=", other.id)])
         self.assertEqual(len(row), 1)
         self.assertEqual((row.email, row.state), ("olga@customer.example", "sent"))
         self.assertEqual(row.document, self.invoice)
@@ -152,9 +155,9 @@ class TestSentLog(DeliveryCommon):
             }
         )
         message = self.post_and_send(self.invoice, carol, real=False)
-        row = self.Log.search([("mail_message_id", "=", message.id)])
+        domain = [("mail_message_id", "=", message.id), ("partner_id", "=", carol.id)]
+        row = self.Log.search(domain)
         self.assertEqual(len(row), 1)
-        domain = [("mail_message_id", "=", message.id)]
         # the contact's salesperson sees it, a user not involved does not
         self.assertEqual(self.Log.with_user(self.user_salesman).search(domain), row)
         self.assertFalse(self.Log.with_user(self.user_outsider).search(domain))
@@ -177,8 +180,12 @@ class TestSentLog(DeliveryCommon):
 
     def test_invoice_failure_activity_for_salesperson(self):
         message = self.post_and_send(self.invoice, self.customer)
-        mail = self.env["mail.mail"].sudo().search([("mail_message_id", "=", message.id)])
-        self.assertEqual(mail.state, "exception", "the loopback server refused 550 5.1.1")
+        mail = (
+            self.env["mail.mail"]
+            .sudo()
+            .search([("mail_message_id", "=", message.id), ("state", "=", "exception")])
+        )
+        self.assertEqual(len(mail), 1, "the loopback server refused 550 5.1.1")
         entry = mail.delivery_error_id
         self.assertTrue(entry and entry.explanation)
         activities = self.invoice.activity_ids
@@ -189,7 +196,9 @@ class TestSentLog(DeliveryCommon):
         note = " ".join(html2plaintext(activities.note).split())
         self.assertIn(" ".join(entry.explanation.split()), note)
         self.assertIn("mail_sent_log_action", activities.note)
-        row = self.Log.search([("mail_message_id", "=", message.id)])
+        row = self.Log.search(
+            [("mail_message_id", "=", message.id), ("email", "=", "nora@nouser.example")]
+        )
         self.assertEqual(row.state, "failed")
         self.assertEqual(row.delivery_error_id, entry)
         # the salesperson can read the log row of the failure
@@ -215,7 +224,9 @@ class TestSentLog(DeliveryCommon):
         self.assertEqual(activity.user_id, self.user_salesman)
         self.assertIn("bounced", activity.summary.lower())
         self.assertIn(events.delivery_error_id.name, html2plaintext(activity.note))
-        row = self.Log.search([("mail_message_id", "=", message.id)])
+        row = self.Log.search(
+            [("mail_message_id", "=", message.id), ("partner_id", "=", customer.id)]
+        )
         self.assertEqual(row.state, "bounced")
 
     @users("user_marketing")
@@ -329,10 +340,11 @@ class TestSentLog(DeliveryCommon):
         mailing = self.create_partner_mailing(self.create_partners(["stat@customer.example"]))
         trace = self.send_mailing(mailing)
         self.age(old_tracking, 181)
-        self.age(old_event | evidence, 181)
+        self.age(old_event + evidence, 181)
         self.age(old_mail, 181)
         self.age(trace, 400)
-        self.age(new_tracking | new_event | new_mail, 179)
+        for record in (new_tracking, new_event, new_mail):
+            self.age(record, 179)
 
         # bounded: one record per batch, two batches per run
         result = self.Log._purge_older_than(180, batch_size=1, max_batches=2)
@@ -342,12 +354,12 @@ class TestSentLog(DeliveryCommon):
             "mass_mailing_delivery.log_retention_days", "180"
         )
         self.Log._cron_retention()
-        self.assertFalse((old_tracking | old_event | old_mail).exists())
-        self.assertEqual(
-            (new_tracking | new_event | new_mail | evidence | trace).exists(),
-            new_tracking | new_event | new_mail | evidence | trace,
-            "newer rows, blacklist evidence and mailing statistics are kept",
-        )
+        for record in (old_tracking, old_event, old_mail):
+            self.assertFalse(record.exists(), f"{record} is older than the retention")
+        for record in (new_tracking, new_event, new_mail, evidence, trace):
+            self.assertTrue(
+                record.exists(), f"{record}: newer rows, evidence and statistics are kept"
+            )
         self.assertEqual(mailing.sent, 1)
 
     def test_delete_action_managers_only(self):
