@@ -195,7 +195,7 @@ def run_addon(db):
 
 
 def child(args):
-    config.parse_config(["-c", args.config])
+    config.parse_config(["-c", args.config, "--log-level=warn"])
     before = _rss_mb()
     if args.child == "core":
         rows = prepare_core(args.db[0], args.n)

@@ -86,6 +86,7 @@ class MailSentLog(models.Model):
             "mail_message_id", "failure_reason",
         ],
         "res.partner": ["email", "email_normalized"],
+        "mail.followers": ["res_model", "res_id", "partner_id"],
         "mail.bounce.event": ["trace_id", "kind"],
         "mail.delivery.error": ["category"],
     }  # fmt: skip
@@ -123,6 +124,15 @@ class MailSentLog(models.Model):
         string="Error category",
         readonly=True,
     )
+    document_follower_ids = fields.Many2many(
+        "res.partner",
+        relation="mail_sent_log_follower_rel",
+        column1="log_id",
+        column2="partner_id",
+        string="Document followers",
+        readonly=True,
+        help="The followers of the e-mail's document (an SQL view: used by the access rules).",
+    )
     delivery_error_explanation = fields.Text(related="delivery_error_id.explanation")
     delivery_error_advice = fields.Text(related="delivery_error_id.advice")
 
@@ -153,9 +163,22 @@ class MailSentLog(models.Model):
         self.pool.post_init(self._create_view)
 
     def _create_view(self):
+        tools.drop_view_if_exists(self.env.cr, "mail_sent_log_follower_rel")
         tools.drop_view_if_exists(self.env.cr, self._table)
         self.env.cr.execute(
             SQL("CREATE OR REPLACE VIEW %s AS (%s)", SQL.identifier(self._table), self._query())
+        )
+        tools.drop_view_if_exists(self.env.cr, "mail_sent_log_follower_rel")
+        self.env.cr.execute(
+            SQL(
+                """CREATE OR REPLACE VIEW mail_sent_log_follower_rel AS (
+                       SELECT log.id AS log_id, f.partner_id AS partner_id
+                         FROM %s log
+                         JOIN mail_followers f
+                           ON f.res_model = log.model AND f.res_id = log.res_id
+                   )""",
+                SQL.identifier(self._table),
+            )
         )
         self._create_search_indexes()
 

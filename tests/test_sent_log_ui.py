@@ -45,7 +45,7 @@ class TestSentLogUi(DeliveryCommon, HttpCase):
         )
         self.assertEqual(row.state, "failed")
         self.start_tour(
-            "/odoo/action-mass_mailing_delivery.mail_sent_log_action",
+            "/odoo",
             "mass_mailing_delivery_sent_log_tour",
             login="admin",
         )
