@@ -2,6 +2,7 @@ import base64
 import html
 import re
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from markupsafe import Markup
 from werkzeug.urls import url_join
@@ -188,12 +189,12 @@ class MailTrackingEmail(models.Model):
         wrapper = body.__class__
         text = str(body)
         links = {link.url: link for link in self.link_ids}
-        skipped = ("/mail/mmd/", "/unsubscribe_from_list", "/mailing/")
+        own_netloc = urlsplit(self._get_base_url()).netloc
 
         def _rewrite(match):
             url = html.unescape(match.group(3)).strip()
-            if not url.lower().startswith(("http://", "https://")) or any(
-                part in url for part in skipped
+            if not url.lower().startswith(("http://", "https://")) or self._is_own_tracking_url(
+                url, own_netloc
             ):
                 return match.group(0)
             link = links.get(url)
@@ -213,6 +214,15 @@ class MailTrackingEmail(models.Model):
         )
         text = tools.mail.append_content_to_html(text, pixel, plaintext=False)
         return wrapper(text) if wrapper is not str else text
+
+    @api.model
+    def _is_own_tracking_url(self, url, own_netloc):
+        """Links that must stay as they are: Odoo's own tracking, unsubscribe and
+        mass-mailing links."""
+        parts = urlsplit(url)
+        return parts.netloc == own_netloc and parts.path.startswith(
+            ("/mail/mmd/", "/mail/track/", "/unsubscribe_from_list", "/mailing/", "/r/")
+        )
 
     def _set_sent(self):
         self.filtered(lambda t: t.state == "pending").write(
@@ -288,8 +298,10 @@ class MailTrackingEmail(models.Model):
         if not isinstance(link_id, int):
             return False
         tracking_sudo = self._get_trusted(tracking_id, token, "click", link_id)
-        link_sudo = tracking_sudo.link_ids.filtered(lambda link: link.id == link_id)
-        if not link_sudo:
+        if not tracking_sudo:
+            return False
+        link_sudo = self.env["mail.tracking.link"].sudo().browse(link_id).exists()
+        if link_sudo.tracking_email_id != tracking_sudo:
             return False
         if not tracking_sudo._is_expired():
             tracking_sudo._record_event("click", link=link_sudo, user_agent=user_agent, ip=ip)

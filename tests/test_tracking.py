@@ -296,8 +296,10 @@ class TestDocumentTracking(DeliveryCommon, HttpCase):
             self.assertEqual(entry.block_reason, "unsubscribed")
         self.assertTrue(bob.unsubscribe_date)
         # a forged one-click URL does nothing
+        path = self.path_of(url)
+        forged = path[:-1] + ("1" if path.endswith("0") else "0")
         response = requests.post(
-            self.base_url() + self.path_of(url)[:-1] + "0",
+            self.base_url() + forged,
             data={"List-Unsubscribe": "One-Click"},
             timeout=30,
         )
@@ -352,3 +354,54 @@ class TestDocumentTracking(DeliveryCommon, HttpCase):
             self.env["mail.tracking.email"].search([("mail_message_id", "=", message.id)])
         )
         self.assertNotIn("/mail/mmd/", self.smtpd.received[0].data.decode())
+
+    def test_mass_mailing_one_click_unsubscribe(self):
+        """Mass mailings carry core's RFC 8058 headers; the POST works without session."""
+        partner = self.create_partners(["erin@customer.example"], name_prefix="Reader")
+        mailing = self.create_partner_mailing(partner)
+        self.send_mailing(mailing)
+        received = BytesParser(policy=policy.default).parsebytes(self.smtpd.received[0].data)
+        self.assertEqual(received["List-Unsubscribe-Post"], "List-Unsubscribe=One-Click")
+        url = received["List-Unsubscribe"].strip("<>")
+        self.assertIn(f"/mailing/{mailing.id}/unsubscribe_oneclick", url)
+        response = requests.post(
+            self.base_url() + self.path_of(url),
+            data={"List-Unsubscribe": "One-Click"},
+            timeout=30,
+            allow_redirects=False,
+        )
+        self.assertEqual(response.status_code, 200)
+        self.assertTrue(
+            self.env["mail.blacklist"].search([("email", "=", "erin@customer.example")])
+        )
+
+    def test_mass_mailing_machine_events_left_out(self):
+        """Core's pixel and short links: machine events are recorded, not counted."""
+        partner = self.create_partners(["frank@customer.example"], name_prefix="Reader")
+        mailing = self.create_partner_mailing(partner)
+        trace = self.send_mailing(mailing)
+        html = (
+            BytesParser(policy=policy.default)
+            .parsebytes(self.smtpd.received[0].data)
+            .get_body(preferencelist=("html",))
+            .get_content()
+        )
+        pixel = self.path_of(unescape(re.search(r'src="([^"]*/mail/track/[^"]+)"', html).group(1)))
+        short = self.path_of(unescape(re.search(r'href="([^"]*/r/[^"]+)"', html).group(1)))
+        # a crawler fetches the image; a scanner follows the link at once
+        response = self.get(pixel, headers={"User-Agent": "Mozilla/5.0 (compatible; bingbot/2.0)"})
+        self.assertEqual(response.content, PIXEL_GIF)
+        response = self.get(short, allow_redirects=False)
+        self.assertTrue(response.headers["Location"].startswith("https://www.example.com/offer"))
+        self.env.invalidate_all()
+        self.assertEqual(trace.trace_status, "sent")
+        self.assertFalse(trace.links_click_datetime)
+        events = self.env["mail.tracking.event"].search([("mailing_trace_id", "=", trace.id)])
+        self.assertEqual(sorted(events.mapped("machine_reason")), ["crawler", "scanner_delay"])
+        # the reader, later
+        trace.sent_datetime = fields.Datetime.now() - timedelta(hours=1)
+        self.get(pixel)
+        self.get(short, allow_redirects=False)
+        self.env.invalidate_all()
+        self.assertEqual(trace.trace_status, "open")
+        self.assertTrue(trace.links_click_datetime)

@@ -1,0 +1,34 @@
+"""Core's mass-mailing open pixel and click redirect, with machine events left out:
+an open or click by a privacy proxy, crawler or link scanner is recorded as a flagged
+``mail.tracking.event`` and does not mark the trace opened or clicked (unless the
+setting counts machine events). Human events go to core unchanged."""
+
+from odoo import http
+from odoo.addons.mass_mailing.controllers import main
+from odoo.http import Response
+from odoo.http import request
+from odoo.tools import consteq
+
+from ..models.mail_tracking_email import PIXEL_GIF
+from .main import PIXEL_HEADERS
+from .main import _client
+
+
+class MassMailController(main.MassMailController):
+    @http.route()
+    def track_mail_open(self, mail_id, token, **post):
+        expected = request.env["mail.mail"]._generate_mail_recipient_token(mail_id)
+        if consteq(token, expected) and request.env["mail.tracking.event"]._record_mailing_event(
+            [("mail_mail_id_int", "=", mail_id)], "open", **_client()
+        ):
+            return Response(PIXEL_GIF, status=200, headers=PIXEL_HEADERS)
+        return super().track_mail_open(mail_id, token, **post)
+
+    @http.route()
+    def full_url_redirect(self, code, mailing_trace_id, **post):
+        url = request.env["link.tracker"].sudo().get_url_from_code(code)
+        if url and request.env["mail.tracking.event"]._record_mailing_event(
+            [("id", "=", mailing_trace_id)], "click", url=url, **_client()
+        ):
+            return request.redirect(url, code=301, local=False)
+        return super().full_url_redirect(code, mailing_trace_id, **post)
