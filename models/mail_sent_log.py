@@ -332,7 +332,7 @@ class MailSentLog(models.Model):
                        AS sent_date,
                    NULL::timestamp AS open_date, NULL::timestamp AS click_date,
                    msg.author_id AS author_id, msg.email_from AS email_from,
-                   mail.email_to AS email, NULL::integer AS partner_id,
+                   mail.email_to::varchar AS email, NULL::integer AS partner_id,
                    msg.subject AS subject, msg.model AS model, msg.res_id AS res_id,
                    msg.record_name AS document_name,
                    NULL::integer AS mailing_id, mail.id AS mail_mail_id,
