@@ -170,7 +170,7 @@ def search_plans(db):
             text = json.dumps(plan)
             plans[label] = {
                 "ms": round(plan["Execution Time"], 1),
-                "index": "Index Scan" in text or "Bitmap Index Scan" in text,
+                "index": "mmd_recipient_domain_index" in text,
             }
     return plans
 
@@ -263,7 +263,8 @@ def main():
     )
     for label, plan in addon["plans"].items():
         print(
-            f"log search over {addon['rows']:,} rows, {label}: {plan['ms']} ms, index used: {plan['index']}"
+            f"log search (80 newest) over {addon['rows']:,} rows, {label}: {plan['ms']} ms, "
+            f"recipient domain index used: {plan['index']}"
         )
 
 
