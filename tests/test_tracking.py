@@ -304,6 +304,10 @@ class TestDocumentTracking(DeliveryCommon, HttpCase):
             timeout=30,
         )
         self.assertEqual(response.status_code, 404)
+        # a genuine URL of a tracked e-mail deleted since: 404 too, no error
+        bob.unlink()
+        response = requests.post(self.base_url() + path, timeout=30)
+        self.assertEqual(response.status_code, 404)
 
     def test_unsubscribe_page_keeps_the_reason(self):
         message, _received = self.send_invoice_email(self.alice)
