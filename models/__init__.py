@@ -21,4 +21,4 @@ from . import mailing_trace
 from . import res_config_settings
 from . import res_config_settings_log
 from . import res_config_settings_tracking
-from . import res_partner
+from . import res_partner_sent_log
