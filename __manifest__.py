@@ -28,6 +28,12 @@
         "views/mailing_contact_views.xml",
         "views/mailing_mailing_views.xml",
         "wizard/mail_blacklist_unblock_views.xml",
+        "security/mail_sent_log_security.xml",
+        "views/mail_sent_log_views.xml",
+        "views/mail_delivery_alert_rule_views.xml",
+        "views/res_config_settings_log_views.xml",
+        "views/mail_sent_log_menus.xml",
+        "data/mail_delivery_alert_rule_data.xml",
     ],
     "post_init_hook": "post_init_hook",
     "assets": {

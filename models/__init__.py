@@ -2,11 +2,15 @@ from . import ir_mail_server
 from . import mail_blacklist
 from . import mail_bounce_counter
 from . import mail_bounce_event
+from . import mail_bounce_event_log
+from . import mail_delivery_alert_rule
 from . import mail_delivery_error
 from . import mail_mail
+from . import mail_mail_alert
 from . import mail_mail_tracking
 from . import mail_message
 from . import mail_notification
+from . import mail_sent_log
 from . import mail_template
 from . import mail_thread
 from . import mail_thread_blacklist
@@ -15,6 +19,9 @@ from . import mail_tracking_email
 from . import mail_tracking_event
 from . import mail_tracking_link
 from . import mailing_mailing
+from . import mailing_mailing_alert
 from . import mailing_trace
 from . import res_config_settings
+from . import res_config_settings_log
 from . import res_config_settings_tracking
+from . import res_partner_sent_log

@@ -6,6 +6,8 @@ from . import test_delivery_report
 from . import test_install
 from . import test_retry
 from . import test_security
+from . import test_sent_log
+from . import test_sent_log_ui
 from . import test_smtp_faults
 from . import test_tracking
 from . import test_tracking_ui
