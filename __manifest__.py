@@ -17,10 +17,14 @@
         "views/mail_delivery_error_views.xml",
         "views/mailing_trace_views.xml",
         "views/res_config_settings_views.xml",
+        "views/mailing_mailing_outcome_views.xml",
         "views/mass_mailing_delivery_menus.xml",
         "data/ir_cron_data.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "mass_mailing_delivery/static/src/**/*",
+        ],
         "web.assets_tests": [
             "mass_mailing_delivery/static/tests/tours/*.js",
         ],

@@ -1,1 +1,1 @@
-
+from . import mailing_outcome

@@ -4,5 +4,7 @@ from . import mail_bounce_event
 from . import mail_delivery_error
 from . import mail_mail
 from . import mail_thread
+from . import mailing_mailing_outcome
 from . import mailing_trace
+from . import mailing_trace_outcome
 from . import res_config_settings
