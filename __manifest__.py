@@ -18,6 +18,7 @@
         "views/mailing_trace_views.xml",
         "views/res_config_settings_views.xml",
         "views/mailing_mailing_outcome_views.xml",
+        "views/ir_mail_server_views.xml",
         "views/mass_mailing_delivery_menus.xml",
         "data/ir_cron_data.xml",
     ],

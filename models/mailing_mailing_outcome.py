@@ -35,7 +35,8 @@ class MailingMailing(models.Model):
     Recipients of other models are tagged through their ``partner_id``.
     """
 
-    _inherit = "mailing.mailing"
+    _name = "mailing.mailing"
+    _inherit = ["mailing.mailing", "mail.throttle.mixin"]
 
     outcome_tag_sent_id = fields.Many2one(
         "res.partner.category",
@@ -348,7 +349,17 @@ class MailingMailing(models.Model):
     # THROTTLE
     # ------------------------------------------------------------
 
-    def _get_send_interval(self):
-        """Seconds to wait between two e-mails of this mailing (0: no limit)."""
+    def _get_own_send_interval(self):
+        """Seconds between two e-mails set on this mailing (0.0: no limit)."""
         self.ensure_one()
-        return 0.0
+        return self._get_throttle_interval()
+
+    def _get_send_interval(self):
+        """Seconds between two e-mails of this mailing, counting the throttle of
+        the outgoing mail server it uses (0.0: no limit)."""
+        self.ensure_one()
+        server = self.sudo().mail_server_id or self.env["ir.mail_server"].sudo().search(
+            [], order="sequence, id", limit=1
+        )
+        server_interval = server._get_throttle_interval() if server else 0.0
+        return max(self._get_own_send_interval(), server_interval)

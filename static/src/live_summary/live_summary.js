@@ -61,7 +61,8 @@ export class MailingLiveSummary extends Component {
             return;
         }
         this.state.summary = await this.orm.call("mailing.mailing", "get_live_summary", [[resId]]);
-        if (["in_queue", "sending"].includes(this.state.summary.state)) {
+        const { state, to_send } = this.state.summary;
+        if (["in_queue", "sending"].includes(state) || to_send > 0) {
             this.timer = setTimeout(() => this.load(resId), LIVE_SUMMARY_POLL_MS);
         }
     }
