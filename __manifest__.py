@@ -19,6 +19,7 @@
         "views/res_config_settings_views.xml",
         "views/mailing_mailing_outcome_views.xml",
         "views/ir_mail_server_views.xml",
+        "views/mail_delivery_report_views.xml",
         "views/mass_mailing_delivery_menus.xml",
         "data/ir_cron_data.xml",
     ],

@@ -3,6 +3,8 @@ from . import mail_blacklist
 from . import mail_bounce_counter
 from . import mail_bounce_event
 from . import mail_delivery_error
+from . import mail_delivery_health
+from . import mail_delivery_report
 from . import mail_mail
 from . import mail_mail_throttle
 from . import mail_send_slot

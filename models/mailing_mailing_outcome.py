@@ -343,6 +343,7 @@ class MailingMailing(models.Model):
             "ignored": [("trace_status", "=", "cancel")],
             "not_sent": [("trace_status", "=", "error")],
             "bounced": [("trace_status", "=", "bounce")],
+            "complaints": [("is_complaint", "=", True)],
         }.get(figure)
 
     # ------------------------------------------------------------

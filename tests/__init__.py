@@ -1,4 +1,5 @@
 from . import test_bounce_processing
+from . import test_dashboard
 from . import test_delivery_error
 from . import test_install
 from . import test_live_summary

@@ -93,3 +93,31 @@ class TestLiveSummary(DeliveryCommon, HttpCase):
         self.assertEqual(summary["rates"]["opened"], 0.0)
         self.assertEqual(summary["links"], [])
         self.assertEqual(summary["state"], "draft")
+
+    def test_live_summary_tour(self):
+        partners = self.create_partners(["live.queued@example.com", "live.gone@example.com"])
+        mailing = self.create_partner_mailing(partners)
+        mailing.state = "sending"
+        self.env["mailing.trace"].create(
+            [
+                {
+                    "mass_mailing_id": mailing.id,
+                    "model": "res.partner",
+                    "res_id": partners[0].id,
+                    "email": partners[0].email,
+                    "trace_status": "outgoing",
+                },
+                {
+                    "mass_mailing_id": mailing.id,
+                    "model": "res.partner",
+                    "res_id": partners[1].id,
+                    "email": partners[1].email,
+                    "trace_status": "bounce",
+                },
+            ]
+        )
+        self.start_tour(
+            f"/odoo/action-mass_mailing.mailing_mailing_action_mail/{mailing.id}",
+            "mass_mailing_delivery_live_summary_tour",
+            login="admin",
+        )
