@@ -305,12 +305,16 @@ class MailingMailing(models.Model):
         :param link_id: ``link.tracker`` id
         """
         self.ensure_one()
+        try:
+            link_id = int(link_id)
+        except (TypeError, ValueError):
+            return False
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Link clicks"),
             "res_model": "link.tracker.click",
             "view_mode": "list,form",
-            "domain": [("mass_mailing_id", "=", self.id), ("link_id", "=", int(link_id))],
+            "domain": [("mass_mailing_id", "=", self.id), ("link_id", "=", link_id)],
         }
 
     def action_view_summary_traces(self, figure):

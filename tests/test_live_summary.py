@@ -82,6 +82,7 @@ class TestLiveSummary(DeliveryCommon, HttpCase):
             {"one@example.com", "two@example.com"},
         )
         self.assertFalse(mailing.action_view_summary_traces("no such figure"))
+        self.assertFalse(mailing.action_view_link_clicks("not a link"))
         action = mailing.action_view_link_clicks(links["https://www.example.com/offer"]["link_id"])
         self.assertEqual(self.env["link.tracker.click"].sudo().search_count(action["domain"]), 2)
 

@@ -82,7 +82,9 @@ export class MailingLiveSummary extends Component {
             [this.props.record.resId],
             linkId,
         ]);
-        this.action.doAction(action);
+        if (action) {
+            this.action.doAction(action);
+        }
     }
 }
 

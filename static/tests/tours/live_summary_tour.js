@@ -9,6 +9,7 @@ registry.category("web_tour.tours").add("mass_mailing_delivery_live_summary_tour
         {
             content: "The summary shows one mail to send",
             trigger: ".o_mmd_live_summary .o_mmd_figure_to_send .o_mmd_value:contains('1')",
+            timeout: 20000,
         },
         {
             content: "The bounced recipient is counted",
