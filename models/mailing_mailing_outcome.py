@@ -86,6 +86,7 @@ class MailingMailing(models.Model):
         """Apply the outcome tags to the recipients of the traces already recorded."""
         for mailing in self:
             mailing._apply_outcome_tags(mailing.sudo().mailing_trace_ids)
+            mailing._apply_past_unsubscribed_tag()
         return self._notify_outcome_tags(self.env._("Outcome tags applied to past recipients."))
 
     def action_remove_outcome_tags(self):
@@ -157,6 +158,50 @@ class MailingMailing(models.Model):
             .search([("mass_mailing_id", "=", self.id), ("email", "=", normalized)])
         )
         for records in self._get_outcome_recipients(traces):
+            fname = RECIPIENT_TAG_FIELDS[records._name]
+            records.write({fname: [Command.link(tag.id)]})
+
+    def _apply_past_unsubscribed_tag(self):
+        """Tag as unsubscribed the recipients who left after this mailing was sent:
+        their address was blocked, or they opted out of one of its mailing lists,
+        after the sending. Bounced, failed and complained-about recipients are not
+        unsubscribers (bounce processing blocks them itself)."""
+        self.ensure_one()
+        mailing = self.sudo()
+        if not mailing.outcome_tag_unsubscribed_id or not mailing.sent_date:
+            return
+        traces = mailing.mailing_trace_ids.filtered(
+            lambda t: (
+                t.email
+                and not t.is_complaint
+                and t.trace_status in ("pending", "sent", "open", "reply")
+            )
+        )
+        if not traces:
+            return
+        emails = list(set(traces.mapped("email")))
+        left = set(
+            self.env["mail.blacklist"]
+            .sudo()
+            .search([("email", "in", emails), ("write_date", ">=", mailing.sent_date)])
+            .mapped("email")
+        )
+        if mailing.contact_list_ids:
+            left |= set(
+                self.env["mailing.subscription"]
+                .sudo()
+                .search(
+                    [
+                        ("list_id", "in", mailing.contact_list_ids.ids),
+                        ("opt_out", "=", True),
+                        ("opt_out_datetime", ">=", mailing.sent_date),
+                        ("contact_id.email_normalized", "in", emails),
+                    ]
+                )
+                .mapped("contact_id.email_normalized")
+            )
+        tag = mailing.outcome_tag_unsubscribed_id
+        for records in self._get_outcome_recipients(traces.filtered(lambda t: t.email in left)):
             fname = RECIPIENT_TAG_FIELDS[records._name]
             records.write({fname: [Command.link(tag.id)]})
 

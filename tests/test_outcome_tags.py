@@ -5,6 +5,7 @@ unsubscribed (core's one-click unsubscribe) and bounced (a DSN through the gatew
 import re
 from urllib.parse import urlsplit
 
+from odoo import fields
 from odoo.tests import HttpCase
 from odoo.tests import tagged
 from odoo.tests import users
@@ -185,3 +186,30 @@ class TestOutcomeTags(DeliveryCommon, HttpCase):
         self.send_mailing(mailing)
         self.assertFalse(mailing.has_outcome_tags)
         self.assertFalse(self._partner_tags(partner))
+
+    @users("user_marketing")
+    @mute_logger("odoo.addons.mail.models.mail_mail")
+    def test_apply_past_unsubscribed(self):
+        stayer, leaver, blocked_before = self.create_partners(
+            ["stayer@example.com", "leaver@example.com", "blocked.before@example.com"]
+        )
+        mailing = self.create_partner_mailing(stayer | leaver | blocked_before)
+        mailing.action_launch()
+        self.send_mailing(mailing)
+        # the mailing went out an hour ago; the leaver unsubscribed since
+        mailing.sudo().sent_date = fields.Datetime.subtract(fields.Datetime.now(), hours=1)
+        self.env["mail.blacklist"].sudo()._add("leaver@example.com")
+        self.env["mail.blacklist"].sudo().create({"email": "blocked.before@example.com"})
+        self.env.cr.execute(
+            "UPDATE mail_blacklist SET write_date = %s WHERE email = %s",
+            [
+                fields.Datetime.subtract(fields.Datetime.now(), hours=2),
+                "blocked.before@example.com",
+            ],
+        )
+        self.env["mail.blacklist"].invalidate_model()
+        mailing.outcome_tag_unsubscribed_id = self.tag_unsub
+        mailing.action_apply_outcome_tags()
+        self.assertEqual(self._partner_tags(leaver), self.tag_unsub)
+        self.assertFalse(self._partner_tags(stayer))
+        self.assertFalse(self._partner_tags(blocked_before), "blocked before the sending")
