@@ -38,10 +38,10 @@ class MailSendSlot(models.Model):
     def _reserve(self, intervals, deadline):
         """Reserve the next send slot of every key of ``intervals``.
 
-        Runs in its own transaction, committed at once (the reservation must be
-        visible to the other workers before this one sends); the rows are
-        locked only for the few statements of that transaction. Either every
-        key gets the slot or none does.
+        Runs in its own READ COMMITTED transaction, committed at once (the
+        reservation must be visible to the other workers before this one
+        sends); the rows are locked only for the few statements of that
+        transaction. Either every key gets the slot or none does.
 
         :param intervals: dict key -> seconds between two e-mails of that key
         :param deadline: epoch seconds; do not reserve a slot starting later
@@ -49,6 +49,10 @@ class MailSendSlot(models.Model):
             when the next slot starts after ``deadline`` (``next``: when it does)
         """
         with self.env.registry.cursor() as cr:
+            if not self.env.registry.in_test_mode():
+                # the upsert must see the slot another worker just committed (under
+                # Odoo's REPEATABLE READ it would fail with a serialization error)
+                cr.execute(SQL("SET TRANSACTION ISOLATION LEVEL READ COMMITTED"))
             not_before = 0.0
             for key in sorted(intervals):
                 interval = intervals[key]
