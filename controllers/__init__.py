@@ -1,2 +1,3 @@
+from . import mailing_outcome
 from . import main
 from . import mass_mailing

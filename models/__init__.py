@@ -5,11 +5,15 @@ from . import mail_bounce_event
 from . import mail_bounce_event_log
 from . import mail_delivery_alert_rule
 from . import mail_delivery_error
+from . import mail_delivery_health
+from . import mail_delivery_report
 from . import mail_mail
 from . import mail_mail_alert
+from . import mail_mail_throttle
 from . import mail_mail_tracking
 from . import mail_message
 from . import mail_notification
+from . import mail_send_slot
 from . import mail_sent_log
 from . import mail_template
 from . import mail_thread
@@ -20,7 +24,9 @@ from . import mail_tracking_event
 from . import mail_tracking_link
 from . import mailing_mailing
 from . import mailing_mailing_alert
+from . import mailing_mailing_outcome
 from . import mailing_trace
+from . import mailing_trace_outcome
 from . import res_config_settings
 from . import res_config_settings_log
 from . import res_config_settings_tracking

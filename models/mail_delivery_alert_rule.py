@@ -386,8 +386,8 @@ class MailDeliveryAlertRule(models.Model):
             "reported as spam (%(rate)s %%, above the limit of %(limit)s %%).",
             bad=bad,
             processed=processed,
-            rate=f"{rate:.1f}",
-            limit=f"{self.rate_threshold:g}",
+            rate=format(rate, ".1f"),
+            limit=format(self.rate_threshold, "g"),
         )
         if mailing_sudo.mmd_paused:
             note += Markup("<p>%s</p>") % self.env._(

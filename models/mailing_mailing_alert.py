@@ -66,8 +66,8 @@ class MailingMailing(models.Model):
             return False
         reason = self.env._(
             "Paused: %(rate)s %% of the e-mails failed or bounced (limit %(limit)s %%).",
-            rate=f"{rate:.1f}",
-            limit=f"{limit:g}",
+            rate=format(rate, ".1f"),
+            limit=format(limit, "g"),
         )
         mails_sudo = (
             self.env["mail.mail"]
