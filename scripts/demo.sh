@@ -55,7 +55,7 @@ if "$PG_BIN/psql" -h "$PG_SOCKET_DIR" -U "$DB_ROLE" -d postgres -tAc \
 else
     NEW_DB=1
     echo "Creating the database $DB with the addon and its demo data (log: $DEV/install.log)..."
-    "${ODOO_BIN[@]}" -c "$DEV/odoo.conf" -d "$DB" -i "$ADDON_NAME" --stop-after-init \
+    "${ODOO_BIN[@]}" -c "$DEV/odoo.conf" -d "$DB" -i "$ADDON_NAME,account" --stop-after-init \
         --no-http --logfile= >"$DEV/install.log" 2>&1 \
         || die "The install failed: see $DEV/install.log."
     # Send through the loopback SMTP server of this demo.

@@ -21,11 +21,18 @@ Usage: printf 'STEP = "send"\\n' | cat - scripts/demo_story.py | odoo-bin shell 
 import argparse
 import re
 import sys
+import time
 import urllib.error
 import urllib.request
 from email import message_from_bytes
 from email import policy
 from pathlib import Path
+
+MAIL_CLIENT = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Thunderbird/128.3.0"
+)
+#: seconds after delivery before which a click is taken for a link scanner's (bot filter)
+SCANNER_SECONDS = 12
 
 #: who does what with the mail they received
 VISITS = {
@@ -117,14 +124,51 @@ ANSWERS = [
 ]
 
 
+#: invoices e-mailed from their chatter: (customer's xml id, what happens to the e-mail)
+INVOICES = [
+    ("mass_mailing_delivery.partner_demo_delivered_1", "opened and clicked"),
+    ("mass_mailing_delivery.partner_demo_unknown_user", "refused: 550 5.1.1"),
+]
+
+
 def step_send(env):
-    """Send the demo mailing through Odoo's queue to the loopback SMTP server."""
+    """Send the demo mailing, and e-mail two invoices, through Odoo's queue to the
+    loopback SMTP server."""
     mailing = env.ref("mass_mailing_delivery.mailing_demo_autumn_offer")
     mailing.action_launch()
     env["mailing.mailing"]._process_mass_mailing_queue()
     env["mail.mail"].process_email_queue()
     env.cr.commit()
     print(f"demo: mailing {mailing.name!r} sent ({len(mailing.mailing_trace_ids)} recipients)")
+    if "account.move" not in env:
+        return
+    for xmlid, story in INVOICES:
+        customer = env.ref(xmlid)
+        invoice = env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": customer.id,
+                "invoice_user_id": env.ref("base.user_admin").id,
+                "invoice_line_ids": [
+                    (0, 0, {"name": "Autumn consulting", "quantity": 1, "price_unit": 450.0})
+                ],
+            }
+        )
+        invoice.action_post()
+        # e-mailed from the chatter, as a salesperson does (the invoice template is tracked)
+        invoice.message_post(
+            body=(
+                "<p>Dear customer, here is your invoice. "
+                '<a href="https://www.example.com/pay">Pay online</a></p>'
+            ),
+            subject=f"Invoice {invoice.name}",
+            partner_ids=customer.ids,
+            message_type="comment",
+            subtype_xmlid="mail.mt_comment",
+        )
+        env["mail.mail"].process_email_queue()
+        env.cr.commit()
+        print(f"demo: invoice {invoice.name} e-mailed to {customer.email} ({story})")
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -135,6 +179,9 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 def step_visit(url, mailboxes):
     """Recipients read their mail: the open pixel is loaded, links are clicked."""
     opener = urllib.request.build_opener(_NoRedirect)
+    # a person's mail client, not a link scanner: a real client's user agent, and a click
+    # some time after delivery (a click within seconds is counted as a machine's)
+    opener.addheaders = [("User-Agent", MAIL_CLIENT)]
     for path in sorted(Path(mailboxes).glob("*.eml")):
         rcpt = path.stem.split("-", 1)[1]
         actions = VISITS.get(rcpt, ())
@@ -147,7 +194,10 @@ def step_visit(url, mailboxes):
         if "open" in actions:
             targets += re.findall(r'<img[^>]+src="([^"]*(?:/mail/track/|/mmd/)[^"]*)"', html)
         if "click" in actions:
-            targets += re.findall(r'href="([^"]*/r/[^"]+)"', html)[:1]
+            targets += re.findall(r'href="([^"]*(?:/r/|/mail/mmd/click/)[^"]+)"', html)[:1]
+        wait = path.stat().st_mtime + SCANNER_SECONDS - time.time()
+        if "click" in actions and wait > 0:
+            time.sleep(wait)
         for found in targets:
             target = re.sub(r"^https?://[^/]+", url, found.replace("&amp;", "&"))
             try:
@@ -197,7 +247,7 @@ def step_bounces(env):
     )
     Error.create(values)
     env.cr.commit()
-    print("demo: custom registry entry created; past failures re-classified")
+    print("demo: custom registry entry created")
 
 
 def main():
@@ -209,7 +259,9 @@ def main():
     step_visit(args.url, args.mailboxes)
 
 
-if "env" in globals():  # inside odoo-bin shell
-    {"send": step_send, "bounces": step_bounces}[globals()["STEP"]](globals()["env"])
+if "env" in globals():  # inside odoo-bin shell: act as the administrator, as a user would
+    _env = globals()["env"]
+    _env = _env(user=_env.ref("base.user_admin").id)
+    {"send": step_send, "bounces": step_bounces}[globals()["STEP"]](_env)
 elif __name__ == "__main__":
     sys.exit(main())

@@ -45,6 +45,28 @@ def record(action, xmlid):
     return path
 
 
+def found(action, model, domain):
+    """The path of the first record of ``model`` matching ``domain``, in ``action``."""
+
+    def path(base_url, session):
+        body, _headers = _json(
+            f"{base_url}/web/dataset/call_kw",
+            {
+                "jsonrpc": "2.0",
+                "params": {
+                    "model": model,
+                    "method": "search",
+                    "args": [domain],
+                    "kwargs": {"limit": 1, "order": "id desc"},
+                },
+            },
+            cookie=f"session_id={session}",
+        )
+        return f"/odoo/action-{action}/{body['result'][0]}"
+
+    return path
+
+
 #: name -> (path on the server, or a callable (base_url, session) -> path; CSS selector to
 #: wait for before the shot)
 SCREENS = {
@@ -61,6 +83,34 @@ SCREENS = {
         ".o_mmd_not_sent_banner",
     ),
     "blacklist": ("/odoo/action-mail.mail_blacklist_action", ".o_list_renderer .o_data_row"),
+    "invoice_envelope": (
+        found(
+            "account.action_move_out_invoice_type",
+            "account.move",
+            [["move_type", "=", "out_invoice"]],
+        ),
+        ".o-mmd-Message-tracking",
+    ),
+    "tracked_emails": (
+        "/odoo/action-mass_mailing_delivery.mail_tracking_email_action",
+        ".o_list_renderer .o_data_row",
+    ),
+    "sent_log": (
+        "/odoo/action-mass_mailing_delivery.mail_sent_log_action",
+        ".o_list_renderer .o_data_row",
+    ),
+    "mailing_health": (
+        "/odoo/action-mass_mailing_delivery.mail_delivery_health_action",
+        ".o_kanban_record",
+    ),
+    "delivery_failures": (
+        "/odoo/action-mass_mailing_delivery.mail_delivery_report_action",
+        ".o_pivot, .o_graph_renderer, .o_list_renderer",
+    ),
+    "alert_rules": (
+        "/odoo/action-mass_mailing_delivery.mail_delivery_alert_rule_action",
+        ".o_list_renderer .o_data_row",
+    ),
     "delivery_errors": (
         "/odoo/action-mass_mailing_delivery.mail_delivery_error_action",
         ".o_list_renderer .o_group_header",
@@ -107,7 +157,7 @@ def login(base_url, db, login_name="admin", password="admin"):
 class Browser:
     """Debian's chromium, headless, driven over the DevTools protocol."""
 
-    def __init__(self, width=1440, height=900):
+    def __init__(self, width=1920, height=1080):
         binary = shutil.which("chromium") or shutil.which("chromium-browser")
         if not binary:
             sys.exit("Debian's chromium is needed: apt-get install chromium")
