@@ -28,6 +28,8 @@ from email import message_from_bytes
 from email import policy
 from pathlib import Path
 
+from markupsafe import Markup
+
 MAIL_CLIENT = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Thunderbird/128.3.0"
 )
@@ -157,7 +159,7 @@ def step_send(env):
         invoice.action_post()
         # e-mailed from the chatter, as a salesperson does (the invoice template is tracked)
         invoice.message_post(
-            body=(
+            body=Markup(
                 "<p>Dear customer, here is your invoice. "
                 '<a href="https://www.example.com/pay">Pay online</a></p>'
             ),

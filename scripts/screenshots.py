@@ -55,14 +55,14 @@ def found(action, model, domain):
                 "jsonrpc": "2.0",
                 "params": {
                     "model": model,
-                    "method": "search",
+                    "method": "search_read",
                     "args": [domain],
-                    "kwargs": {"limit": 1, "order": "id desc"},
+                    "kwargs": {"fields": ["id"], "limit": 1, "order": "id desc"},
                 },
             },
             cookie=f"session_id={session}",
         )
-        return f"/odoo/action-{action}/{body['result'][0]}"
+        return f"/odoo/action-{action}/{body['result'][0]['id']}"
 
     return path
 
@@ -87,9 +87,20 @@ SCREENS = {
         found(
             "account.action_move_out_invoice_type",
             "account.move",
-            [["move_type", "=", "out_invoice"]],
+            [
+                ["move_type", "=", "out_invoice"],
+                ["partner_id.email", "=", "giulia.rossi@example.com"],
+            ],
         ),
         ".o-mmd-Message-tracking",
+    ),
+    "invoice_alert": (
+        found(
+            "account.action_move_out_invoice_type",
+            "account.move",
+            [["move_type", "=", "out_invoice"], ["partner_id.email", "like", "@nouser.example"]],
+        ),
+        ".o-mail-Activity",
     ),
     "tracked_emails": (
         "/odoo/action-mass_mailing_delivery.mail_tracking_email_action",
