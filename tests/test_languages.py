@@ -1,0 +1,59 @@
+"""The addon speaks Italian, German, French and Polish: each language is loaded as a user
+would install it, and the main views render with the addon's own strings translated."""
+
+from odoo.tests import tagged
+
+from .common import DeliveryCommon
+
+LANGS = ("it_IT", "de_DE", "fr_FR", "pl_PL")
+
+#: (model, view type, a label of the addon in that view)
+VIEWS = (
+    ("mail.delivery.error", "form", "What happened"),
+    ("mail.delivery.error", "list", "Category"),
+    ("mail.bounce.event", "form", "Reporting server"),
+    ("mail.bounce.event", "list", "Action Taken"),
+    ("mail.tracking.email", "form", "First opened"),
+    ("mail.sent.log", "list", "Recipient domain"),
+    ("mail.blacklist", "form", "Block reason"),
+)
+
+
+@tagged("post_install", "-at_install", "mass_mailing_delivery")
+class TestLanguages(DeliveryCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        for lang in LANGS:
+            cls.env["res.lang"]._activate_lang(lang)
+        cls.env["ir.module.module"]._load_module_terms(
+            ["mass_mailing_delivery"], list(LANGS), overwrite=True
+        )
+
+    def _arch(self, model, view_type, lang):
+        views = self.env[model].with_context(lang=lang).get_views([(False, view_type)])
+        return views["views"][view_type]["arch"], views["models"][model]["fields"]
+
+    def test_main_views_render_translated(self):
+        for model, view_type, label in VIEWS:
+            english_arch, english_fields = self._arch(model, view_type, "en_US")
+            self.assertTrue(
+                label in english_arch
+                or any(field.get("string") == label for field in english_fields.values()),
+                f"{model} {view_type}: '{label}' is a label of the English view",
+            )
+            for lang in LANGS:
+                with self.subTest(model=model, view=view_type, lang=lang):
+                    arch, fields = self._arch(model, view_type, lang)
+                    strings = {field.get("string") for field in fields.values()}
+                    self.assertNotIn(label, strings, "the field label is translated")
+                    self.assertNotIn(f'string="{label}"', arch, "the view label is translated")
+
+    def test_registry_explanations_translated(self):
+        entry, _result = self.env["mail.delivery.error"]._classify("550 5.1.1 User unknown")
+        english = entry.with_context(lang="en_US").read(["explanation", "advice"])[0]
+        for lang in LANGS:
+            with self.subTest(lang=lang):
+                translated = entry.with_context(lang=lang).read(["explanation", "advice"])[0]
+                self.assertNotEqual(translated["explanation"], english["explanation"])
+                self.assertNotEqual(translated["advice"], english["advice"])
