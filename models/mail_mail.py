@@ -122,7 +122,8 @@ class MailMail(models.Model):
         server hung up, or timed out: smtplib then closes the session) no longer stops
         the batch. Core re-raises, and the mail at fault stays queued and stops the
         queue again at every run: here it is marked failed with the reason, and the rest
-        of the batch goes on, each mail over a new connection."""
+        of the batch goes on (the closed session is replaced once, by
+        ``ir.mail_server.send_email``, for the rest of the batch)."""
         remaining = self
         while remaining:
             # core sends in this order, and marks each mail before sending it
@@ -151,8 +152,6 @@ class MailMail(models.Model):
                     error,
                     len(remaining),
                 )
-                # core's send_email opens a new connection for each mail when given none
-                smtp_session = None
         return True
 
     def _mmd_fail_on_lost_connection(self, error):
