@@ -32,6 +32,7 @@
         "views/mailing_mailing_views.xml",
         "wizard/mail_blacklist_unblock_views.xml",
         "security/mail_sent_log_security.xml",
+        "security/mail_tracking_email_security.xml",
         "views/mail_sent_log_views.xml",
         "views/mail_delivery_alert_rule_views.xml",
         "views/res_config_settings_log_views.xml",

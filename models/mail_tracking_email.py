@@ -59,6 +59,14 @@ class MailTrackingEmail(models.Model):
     mail_message_id = fields.Many2one(
         "mail.message", string="Message", ondelete="cascade", index="btree_not_null"
     )
+    company_id = fields.Many2one(
+        "res.company",
+        related="mail_message_id.record_company_id",
+        store=True,
+        index="btree_not_null",
+        help="The company of the e-mailed document: users of other companies do not see "
+        "its tracking.",
+    )
     model = fields.Char("Document model", index=True, readonly=True)
     res_id = fields.Many2oneReference("Document ID", model_field="model", readonly=True)
     document_name = fields.Char("Document", readonly=True)

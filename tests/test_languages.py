@@ -1,7 +1,12 @@
 """The addon speaks Italian, German, French and Polish: each language is loaded as a user
 would install it, and the main views render with the addon's own strings translated."""
 
+from pathlib import Path
+
+import polib
+
 from odoo.tests import tagged
+from odoo.tools.translate import TranslationModuleReader
 
 from .common import DeliveryCommon
 
@@ -57,3 +62,18 @@ class TestLanguages(DeliveryCommon):
                 translated = entry.with_context(lang=lang).read(["explanation", "advice"])[0]
                 self.assertNotEqual(translated["explanation"], english["explanation"])
                 self.assertNotEqual(translated["advice"], english["advice"])
+
+    def test_pot_lists_every_string_of_the_installed_addon(self):
+        """The committed .pot is the export of what is installed: a string added to the
+        code, a view or the data without ``make i18n`` fails here (the .po files are
+        checked against the .pot by ``test_tools_translations.py``)."""
+        pot = Path(__file__).resolve().parent.parent / "i18n" / "mass_mailing_delivery.pot"
+        known = {entry.msgid for entry in polib.pofile(str(pot))}
+        exported = {
+            source
+            for _module, _type, _name, _res_id, source, _value, _comments in (
+                TranslationModuleReader(self.env.cr, modules=["mass_mailing_delivery"])
+            )
+        }
+        missing = sorted(source[:70] for source in exported - known)
+        self.assertFalse(missing, f"{len(missing)} strings missing from the .pot: run make i18n")

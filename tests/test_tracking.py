@@ -15,9 +15,11 @@ from markupsafe import Markup
 from odoo import Command
 from odoo import fields
 from odoo.addons.mail.tools.discuss import Store
+from odoo.exceptions import AccessError
 from odoo.tests import HttpCase
 from odoo.tests import tagged
 from odoo.tests import users
+from odoo.tests.common import new_test_user
 from odoo.tools import mute_logger
 
 from ..models.mail_tracking_email import PIXEL_GIF
@@ -184,6 +186,35 @@ class TestDocumentTracking(DeliveryCommon, HttpCase):
         trackings = self.env["mail.tracking.email"].search([("mail_message_id", "=", message.id)])
         self.assertEqual(trackings.mapped("email"), ["alice@customer.example"])
         self.assertEqual(trackings.state, "sent")
+
+    def test_tracking_hidden_from_other_companies(self):
+        """The tracking of a document of company A (who opened it, from which IP, which
+        links) is not readable by a user who works in company B only."""
+        message, received = self.send_invoice_email(self.alice)
+        tracking = self.tracking_of(message, "alice@customer.example")
+        self.assertEqual(tracking.company_id, self.invoice.company_id)
+        self.get(self.pixel_path(self.html_of(received["alice@customer.example"])))
+        self.assertEqual(tracking.open_count, 1)
+
+        other_company = self.env["res.company"].create({"name": "Other Co"})
+        outsider = new_test_user(
+            self.env,
+            login="mmd_other_company",
+            groups="base.group_user",
+            company_id=other_company.id,
+            company_ids=[Command.set(other_company.ids)],
+        )
+        colleague = new_test_user(self.env, login="mmd_same_company", groups="base.group_user")
+        for model, domain in (
+            ("mail.tracking.email", [("id", "=", tracking.id)]),
+            ("mail.tracking.event", [("tracking_email_id", "=", tracking.id)]),
+            ("mail.tracking.link", [("tracking_email_id", "=", tracking.id)]),
+        ):
+            with self.subTest(model=model):
+                self.assertTrue(self.env[model].with_user(colleague).search(domain))
+                self.assertFalse(self.env[model].with_user(outsider).search(domain))
+        with self.assertRaises(AccessError):
+            tracking.with_user(outsider).read(["email", "state"])
 
     def test_forged_unknown_expired_tokens_same_gif_nothing_changes(self):
         message, received = self.send_invoice_email(self.alice)
