@@ -96,8 +96,8 @@ class MailBounceEvent(models.Model):
         servers.fetch_mail(raise_exception=False)
         counts = dict(self.sudo()._read_group([("id", ">", last_id)], ["kind"], ["__count"]))
         message = self.env._(
-            "%(servers)s mail servers fetched: %(bounces)s bounces, %(complaints)s complaints, "
-            "%(delays)s delays, %(others)s other messages handled.",
+            "Mail servers fetched: %(servers)s. Handled: bounces %(bounces)s, complaints "
+            "%(complaints)s, delays %(delays)s, other messages %(others)s.",
             servers=len(servers),
             bounces=counts.get("hard", 0) + counts.get("soft", 0),
             complaints=counts.get("complaint", 0),
@@ -405,7 +405,7 @@ class MailBounceEvent(models.Model):
         if limit and count >= limit:
             self._block("soft_bounce_limit")
             return self.env._(
-                "Blocked: %(count)s consecutive soft bounces (limit %(limit)s).",
+                "Blocked: soft-bounce limit reached (%(count)s of %(limit)s in a row).",
                 count=count,
                 limit=limit,
             )

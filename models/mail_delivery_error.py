@@ -188,7 +188,7 @@ class MailDeliveryError(models.Model):
             "tag": "display_notification",
             "params": {
                 "type": "success",
-                "message": self.env._("%(count)s past failures re-classified.", count=count),
+                "message": self.env._("Past failures re-classified: %(count)s.", count=count),
                 "next": {"type": "ir.actions.act_window_close"},
             },
         }

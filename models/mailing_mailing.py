@@ -222,8 +222,8 @@ class MailingMailing(models.Model):
         if counts["retried"]:
             self.env.ref("mail.ir_cron_mail_scheduler_action").sudo()._trigger()
         message = self.env._(
-            "%(retried)s temporary failures sent again; %(permanent)s permanent failures not "
-            "retried; %(blocked)s recipients blocked since, not retried.",
+            "Temporary failures sent again: %(retried)s; permanent failures, not retried: "
+            "%(permanent)s; recipients blocked since, not retried: %(blocked)s.",
             retried=counts["retried"],
             permanent=counts["permanent"],
             blocked=counts["blocked"],
