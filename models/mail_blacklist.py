@@ -156,10 +156,11 @@ class MailBlacklist(models.Model):
         record = super()._add(email, message=message)
         if record and not was_active and not self.env.context.get("mmd_keep_block_values"):
             reason = self._get_default_block_reason()
+            evidence = self._get_manual_block_evidence() if reason == "manual" else False
             values = {
                 "block_reason": reason,
                 "block_date": fields.Datetime.now(),
-                "block_evidence": self._get_manual_block_evidence() if reason == "manual" else False,
+                "block_evidence": evidence,
                 "bounce_event_id": False,
                 "block_mailing_id": False,
                 "block_message_id": False,

@@ -278,8 +278,10 @@ class MailDeliveryError(models.Model):
         self.env["mail.bounce.event"].sudo()._reclassify_failures(
             limit=RECLASSIFY_LIMIT, entries=self
         )
-        return self.env["mailing.trace"].sudo()._reclassify_failures(
-            limit=RECLASSIFY_LIMIT, entries=self
+        return (
+            self.env["mailing.trace"]
+            .sudo()
+            ._reclassify_failures(limit=RECLASSIFY_LIMIT, entries=self)
         )
 
     def _get_reclassify_domain(self, text_fields, status_field=None):
