@@ -339,7 +339,7 @@ def step_bounces(env):
     entry = Error.create(values)
     env.cr.commit()
     relabelled = env["mailing.trace"].search_count([("delivery_error_id", "=", entry.id)])
-    print(f"demo: custom registry entry created; it now explains {relabelled} failure(s)")
+    print(f"demo: custom registry entry created; failures it explains now: {relabelled}")
     for blocked in env["mail.blacklist"].search([], order="block_reason, email"):
         print(f"demo: {blocked.email} {blocked.block_summary}")
 

@@ -109,6 +109,9 @@ class TestDemo(DeliveryCommon):
         self.assertEqual(report["blacklisted_by_reason"], {"unsubscribed": 1, "manual": 1})
         self.assertTrue(report["failed"].get("permanent"), "Marco Bianchi: 550 5.1.1")
         self.assertTrue(report["failed"].get("temporary"), "Anna Nowak, Luc Dubois")
+        summary = mailing.get_live_summary()
+        self.assertEqual(summary["ignored"], report["ignored_total"], "as the banner says")
+        self.assertEqual(summary["not_sent"], report["failed_total"], "as the banner says")
 
         if "account.move" in self.env:
             failed = self.env["account.move"].search(
