@@ -323,18 +323,19 @@ class MailDeliveryError(models.Model):
     def _link_failures(self, records, diagnostic_of, recipient_of, saved=None):
         """Link failed ``records`` (traces, mails...) to their registry entry.
 
-        Records sharing a diagnostic and a recipient domain are classified once. A record
-        without entry gets the best match; with ``saved``, a record linked to another
-        entry moves to one of ``saved`` when it is the best match now, and a record
-        linked to one of ``saved`` moves to the best match (none when nothing matches).
+        Records sharing a diagnostic and a recipient domain are classified once. Without
+        ``saved`` (a failure being recorded), each record gets the best match. With
+        ``saved`` (re-classification after entries were saved), a record without entry
+        gets the best match, a record linked to another entry moves to one of ``saved``
+        only when it is the best match now, and a record linked to one of ``saved`` moves
+        to the best match (none when nothing matches any more).
 
         :param records: recordset with a ``delivery_error_id`` field
         :param diagnostic_of: function record -> diagnostic text
         :param recipient_of: function record -> recipient address
-        :param saved: the ``mail.delivery.error`` entries just saved (or None)
+        :param saved: the ``mail.delivery.error`` entries just saved, or None
         :return: number of records linked to a new entry
         """
-        saved = saved or self.browse()
         groups = defaultdict(list)
         for record in records:
             domain = (recipient_of(record) or "").strip().rpartition("@")[2].lower()
@@ -342,16 +343,19 @@ class MailDeliveryError(models.Model):
         linked = 0
         for (diagnostic, domain), group in groups.items():
             entry, _result = self._classify(diagnostic, recipient=f"x@{domain}" if domain else "")
-            changed = [
-                record.id
-                for record in group
-                if record.delivery_error_id != entry
-                and (
-                    not record.delivery_error_id
-                    or entry in saved
-                    or record.delivery_error_id in saved
-                )
-            ]
+            if saved is None:
+                changed = [record.id for record in group if entry]
+            else:
+                changed = [
+                    record.id
+                    for record in group
+                    if record.delivery_error_id != entry
+                    and (
+                        not record.delivery_error_id
+                        or entry in saved
+                        or record.delivery_error_id in saved
+                    )
+                ]
             if changed:
                 records.browse(changed).write({"delivery_error_id": entry.id})
                 linked += len(changed) if entry else 0
