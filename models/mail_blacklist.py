@@ -28,10 +28,12 @@ class MailBlacklist(models.Model):
     """Blocked addresses, with why, when, by which mailing or message, and the evidence.
 
     ``block_reason`` says why the address is blocked: the bounce processing sets
-    hard_bounce, soft_bounce_limit or complaint (the ``mail.bounce.event`` is kept as
-    evidence); core's unsubscribe pages and opt-out reasons set unsubscribed; a user
-    blocking by hand sets manual. Unblocking asks for a reason (wizard
-    ``mail.blacklist.remove``) that is logged in the chatter.
+    hard_bounce, invalid (a hard bounce saying that the address cannot exist: unknown
+    domain, bad syntax), soft_bounce_limit or complaint (the ``mail.bounce.event`` is
+    kept as evidence); core's unsubscribe pages and opt-out reasons set unsubscribed; a
+    user blocking by hand sets manual, with the evidence they type (by default, who
+    blocked it). Unblocking asks for a reason (wizard ``mail.blacklist.remove``) that is
+    logged in the chatter.
     """
 
     _inherit = "mail.blacklist"
@@ -136,6 +138,8 @@ class MailBlacklist(models.Model):
                 vals["block_reason"] = self._get_default_block_reason()
             if vals.get("opt_out_reason_id"):
                 vals.update(self._prepare_optout_values(vals["opt_out_reason_id"]))
+            if vals["block_reason"] == "manual" and not vals.get("block_evidence"):
+                vals["block_evidence"] = self._get_manual_block_evidence()
         return super().create(vals_list)
 
     def write(self, vals):
@@ -151,10 +155,12 @@ class MailBlacklist(models.Model):
         )
         record = super()._add(email, message=message)
         if record and not was_active and not self.env.context.get("mmd_keep_block_values"):
+            reason = self._get_default_block_reason()
+            evidence = self._get_manual_block_evidence() if reason == "manual" else False
             values = {
-                "block_reason": self._get_default_block_reason(),
+                "block_reason": reason,
                 "block_date": fields.Datetime.now(),
-                "block_evidence": False,
+                "block_evidence": evidence,
                 "bounce_event_id": False,
                 "block_mailing_id": False,
                 "block_message_id": False,
@@ -213,6 +219,11 @@ class MailBlacklist(models.Model):
         return "manual"
 
     @api.model
+    def _get_manual_block_evidence(self):
+        """The evidence of a block made by hand without one: who made it."""
+        return self.env._("Blocked by %(user)s", user=self.env.user.name)
+
+    @api.model
     def _prepare_optout_values(self, opt_out_reason_id):
         reason = self.env["mailing.subscription.optout"].sudo().browse(opt_out_reason_id)
         return {"block_reason": "unsubscribed", "block_evidence": reason.exists().name or False}
@@ -248,7 +259,8 @@ class MailBlacklist(models.Model):
             {
                 "block_reason": reason,
                 "block_date": fields.Datetime.now(),
-                "block_evidence": evidence or False,
+                "block_evidence": evidence
+                or (self._get_manual_block_evidence() if reason == "manual" else False),
                 "block_mailing_id": mailing_id,
                 "block_message_id": message_id or False,
                 "bounce_event_id": event.id if event else False,

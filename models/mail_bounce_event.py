@@ -1,4 +1,5 @@
 import logging
+from collections import defaultdict
 from datetime import timedelta
 from email import policy
 from email.parser import BytesParser
@@ -6,6 +7,7 @@ from email.parser import BytesParser
 from odoo import api
 from odoo import fields
 from odoo import models
+from odoo.osv import expression
 from odoo.tools import email_normalize
 from odoo.tools import email_split
 
@@ -29,6 +31,12 @@ KIND_SELECTION = [
 
 #: kinds that are failures of delivery (and so count as bounces)
 BOUNCE_KINDS = ("hard", "soft")
+#: registry categories of a hard bounce that says the address cannot exist: blocked as
+#: *Invalid address*, not as *Hard bounce*
+INVALID_ADDRESS_CATEGORIES = ("domain_unknown",)
+#: enhanced status codes (subject.detail) that say so: X.1.2 bad destination system
+#: (the domain does not exist), X.1.3 bad mailbox address syntax (RFC 3463)
+INVALID_ADDRESS_STATUSES = ("1.2", "1.3")
 #: how far back a bounce without Message-ID is matched to a trace by recipient
 RECENT_TRACE_DAYS = 30
 
@@ -96,8 +104,8 @@ class MailBounceEvent(models.Model):
         servers.fetch_mail(raise_exception=False)
         counts = dict(self.sudo()._read_group([("id", ">", last_id)], ["kind"], ["__count"]))
         message = self.env._(
-            "%(servers)s mail servers fetched: %(bounces)s bounces, %(complaints)s complaints, "
-            "%(delays)s delays, %(others)s other messages handled.",
+            "Mail servers fetched: %(servers)s. Handled: bounces %(bounces)s, complaints "
+            "%(complaints)s, delays %(delays)s, other messages %(others)s.",
             servers=len(servers),
             bounces=counts.get("hard", 0) + counts.get("soft", 0),
             complaints=counts.get("complaint", 0),
@@ -354,9 +362,22 @@ class MailBounceEvent(models.Model):
     def _apply_hard_bounce(self, rules, message_dict):
         self._apply_core_bounce(message_dict)
         if rules["block_hard"] and self.recipient:
+            if self._is_invalid_address():
+                self._block("invalid")
+                return self.env._("Blocked: invalid address.")
             self._block("hard_bounce")
             return self.env._("Blocked: hard bounce.")
         return self.env._("Hard bounce recorded.")
+
+    def _is_invalid_address(self):
+        """Whether this hard bounce says the address cannot exist (its domain does not
+        exist or receives no mail, or its syntax is wrong), rather than that its mailbox
+        is gone."""
+        self.ensure_one()
+        if self.delivery_error_id.category in INVALID_ADDRESS_CATEGORIES:
+            return True
+        parts = (self.status or "").split(".")
+        return len(parts) == 3 and ".".join(parts[1:]) in INVALID_ADDRESS_STATUSES
 
     def _apply_core_bounce(self, message_dict):
         """Let core record the bounce (partner counters, notifications, trace status),
@@ -405,11 +426,56 @@ class MailBounceEvent(models.Model):
         if limit and count >= limit:
             self._block("soft_bounce_limit")
             return self.env._(
-                "Blocked: %(count)s consecutive soft bounces (limit %(limit)s).",
+                "Blocked: soft-bounce limit reached (%(count)s of %(limit)s in a row).",
                 count=count,
                 limit=limit,
             )
         return self.env._("Soft bounce %(count)s of %(limit)s.", count=count, limit=limit or "-")
+
+    @api.model
+    def _reclassify_failures(self, limit=50000, entries=None):
+        """Classify again the failure events (hard, soft, delayed) no entry explains yet
+        and, after ``entries`` were saved, those these entries may explain better, as
+        their bounce was classified: on its diagnostic, reply code and status.
+
+        :param limit: at most this many events (the most recent first)
+        :param entries: the ``mail.delivery.error`` entries just saved (or None)
+        :return: number of events linked to a new entry
+        """
+        Error = self.env["mail.delivery.error"].sudo()
+        entries = entries or Error
+        events = self.sudo().search(
+            expression.AND(
+                [
+                    [("kind", "in", (*BOUNCE_KINDS, "delayed"))],
+                    entries._get_reclassify_domain(["diagnostic"], status_field="status"),
+                ]
+            ),
+            order="id desc",
+            limit=limit,
+        )
+        groups = defaultdict(list)
+        for event in events:
+            domain = (event.recipient or "").rpartition("@")[2].lower()
+            groups[(event.diagnostic or "", event.smtp_code, event.status, domain)].append(event)
+        linked = 0
+        for (diagnostic, code, status, domain), group in groups.items():
+            entry, _result = Error._classify(
+                diagnostic, smtp_code=code, status=status, recipient=f"x@{domain}" if domain else ""
+            )
+            changed = self.browse(
+                event.id
+                for event in group
+                if event.delivery_error_id != entry
+                and (
+                    not event.delivery_error_id
+                    or entry in entries
+                    or event.delivery_error_id in entries
+                )
+            )
+            changed.write({"delivery_error_id": entry.id})
+            linked += len(changed) if entry else 0
+        return linked
 
     def _block(self, reason):
         """Block the recipient with ``reason``, this event being the evidence."""

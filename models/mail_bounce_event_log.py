@@ -68,8 +68,8 @@ class MailBounceEvent(models.Model):
         bounced = self._reconcile_late_bounces()
         params = result.setdefault("params", {})
         message = self.env._(
-            "%(fetched)s %(stuck)s e-mails queued for more than %(minutes)s minutes; "
-            "%(bounced)s e-mails accepted by the server marked bounced.",
+            "%(fetched)s Queued for longer than %(minutes)s min: %(stuck)s; accepted by the "
+            "server, then marked bounced: %(bounced)s.",
             fetched=params.get("message", ""),
             stuck=stuck["count"],
             minutes=stuck["minutes"],

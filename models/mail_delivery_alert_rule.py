@@ -382,8 +382,8 @@ class MailDeliveryAlertRule(models.Model):
         if not (self.pause_mailing and mailing_sudo.mmd_paused):
             summary = self.env._("Mailing: too many failures")
         note = Markup("<p>%s</p>") % self.env._(
-            "%(bad)s of the %(processed)s e-mails processed failed, bounced or were "
-            "reported as spam (%(rate)s %%, above the limit of %(limit)s %%).",
+            "E-mails processed: %(processed)s; failed, bounced or reported as spam: %(bad)s "
+            "(%(rate)s %%, above the limit of %(limit)s %%).",
             bad=bad,
             processed=processed,
             rate=format(rate, ".1f"),

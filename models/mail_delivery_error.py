@@ -5,6 +5,8 @@ from odoo import fields
 from odoo import models
 from odoo import tools
 from odoo.exceptions import ValidationError
+from odoo.osv import expression
+from odoo.tools import escape_psql
 
 from ..tools import delivery_errors
 
@@ -42,6 +44,10 @@ RULE_FIELDS = {
     "provider",
     "priority",
 }
+
+#: at most this many past failures of each model (the most recent) are re-examined when an
+#: entry is saved: the cost of saving an entry stays bounded on a large database
+RECLASSIFY_LIMIT = 50000
 
 
 class MailDeliveryError(models.Model):
@@ -151,14 +157,14 @@ class MailDeliveryError(models.Model):
         entries = super().create(vals_list)
         self.env.registry.clear_cache()
         if not self.env.context.get("install_mode"):
-            self.env["mailing.trace"]._reclassify_failures()
+            entries._reclassify_matching_failures()
         return entries
 
     def write(self, vals):
         res = super().write(vals)
         self.env.registry.clear_cache()
         if RULE_FIELDS & set(vals):
-            self.env["mailing.trace"]._reclassify_failures()
+            self._reclassify_matching_failures()
         return res
 
     def unlink(self):
@@ -188,7 +194,7 @@ class MailDeliveryError(models.Model):
             "tag": "display_notification",
             "params": {
                 "type": "success",
-                "message": self.env._("%(count)s past failures re-classified.", count=count),
+                "message": self.env._("Past failures re-classified: %(count)s.", count=count),
                 "next": {"type": "ir.actions.act_window_close"},
             },
         }
@@ -262,25 +268,95 @@ class MailDeliveryError(models.Model):
             "provider": result.provider or "",
         }
 
+    def _reclassify_matching_failures(self):
+        """Classify again the past failures that the saved entries ``self`` may explain
+        better than their current entry, and those no entry explains yet (see
+        ``_get_reclassify_domain``); at most ``RECLASSIFY_LIMIT`` of each kind of failure.
+
+        :return: number of failed traces linked to a new entry
+        """
+        self.env["mail.bounce.event"].sudo()._reclassify_failures(
+            limit=RECLASSIFY_LIMIT, entries=self
+        )
+        return (
+            self.env["mailing.trace"]
+            .sudo()
+            ._reclassify_failures(limit=RECLASSIFY_LIMIT, entries=self)
+        )
+
+    def _get_reclassify_domain(self, text_fields, status_field=None):
+        """Domain of the failures to classify again after ``self`` was saved: the
+        unclassified ones, those linked to ``self`` (their rules may have changed), and
+        those linked to another entry whose text contains what every match of the rules
+        of ``self`` must contain (a literal of the diagnostic pattern, else the enhanced
+        status code prefix); every failure when a rule requires no text.
+
+        :param text_fields: the fields holding the failure's diagnostic text
+        :param status_field: the field holding its enhanced status code, if any
+        """
+        domain = [("delivery_error_id", "=", False)]
+        if not self:
+            return domain
+        domain = expression.OR([domain, [("delivery_error_id", "in", self.ids)]])
+        conditions = []
+        for entry in self:
+            literals = entry.diagnostic_regex and delivery_errors.required_literals(
+                entry.diagnostic_regex
+            )
+            parsed = delivery_errors.parse_status_pattern(entry.status_pattern) or (0, "")
+            if literals:
+                needles = sorted(literals)
+            elif parsed[0] >= 2:
+                needles = [parsed[1]]
+                if status_field:
+                    conditions.append([(status_field, "=like", f"{escape_psql(parsed[1])}%")])
+            else:
+                return []  # any failure may match: every failure (within the limit)
+            conditions += [
+                [(fname, "ilike", escape_psql(needle))]
+                for fname in text_fields
+                for needle in needles
+            ]
+        return expression.OR([domain, *conditions])
+
     @api.model
-    def _link_failures(self, records, diagnostic_of, recipient_of):
+    def _link_failures(self, records, diagnostic_of, recipient_of, saved=None):
         """Link failed ``records`` (traces, mails...) to their registry entry.
 
-        Records sharing a diagnostic and a recipient domain are classified once.
+        Records sharing a diagnostic and a recipient domain are classified once. Without
+        ``saved`` (a failure being recorded), each record gets the best match. With
+        ``saved`` (re-classification after entries were saved), a record without entry
+        gets the best match, a record linked to another entry moves to one of ``saved``
+        only when it is the best match now, and a record linked to one of ``saved`` moves
+        to the best match (none when nothing matches any more).
 
         :param records: recordset with a ``delivery_error_id`` field
         :param diagnostic_of: function record -> diagnostic text
         :param recipient_of: function record -> recipient address
-        :return: number of records now linked to an entry
+        :param saved: the ``mail.delivery.error`` entries just saved, or None
+        :return: number of records linked to a new entry
         """
         groups = defaultdict(list)
         for record in records:
             domain = (recipient_of(record) or "").strip().rpartition("@")[2].lower()
-            groups[(diagnostic_of(record) or "", domain)].append(record.id)
+            groups[(diagnostic_of(record) or "", domain)].append(record)
         linked = 0
-        for (diagnostic, domain), record_ids in groups.items():
+        for (diagnostic, domain), group in groups.items():
             entry, _result = self._classify(diagnostic, recipient=f"x@{domain}" if domain else "")
-            if entry:
-                records.browse(record_ids).write({"delivery_error_id": entry.id})
-                linked += len(record_ids)
+            if saved is None:
+                changed = [record.id for record in group if entry]
+            else:
+                changed = [
+                    record.id
+                    for record in group
+                    if record.delivery_error_id != entry
+                    and (
+                        not record.delivery_error_id
+                        or entry in saved
+                        or record.delivery_error_id in saved
+                    )
+                ]
+            if changed:
+                records.browse(changed).write({"delivery_error_id": entry.id})
+                linked += len(changed) if entry else 0
         return linked

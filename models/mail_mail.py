@@ -4,6 +4,7 @@ import smtplib
 from odoo import fields
 from odoo import models
 from odoo import tools
+from odoo.osv import expression
 
 from ..tools import verp
 
@@ -69,13 +70,24 @@ class MailMail(models.Model):
             )
         )
 
-    def _reclassify_failures(self, limit=50000):
+    def _reclassify_failures(self, limit=50000, entries=None):
+        """Classify again the failed mails no entry explains yet and, after ``entries``
+        were saved, those these entries may explain better (see ``mailing.trace``)."""
+        Error = self.env["mail.delivery.error"].sudo()
+        entries = entries or Error
         mails = self.sudo().search(
-            [("state", "=", "exception"), ("delivery_error_id", "=", False)],
+            expression.AND(
+                [[("state", "=", "exception")], entries._get_reclassify_domain(["failure_reason"])]
+            ),
             order="id desc",
             limit=limit,
         )
-        return mails._link_delivery_errors()
+        return Error._link_failures(
+            mails,
+            lambda mail: mail.failure_reason,
+            lambda mail: mail.email_to or mail.recipient_ids[:1].email,
+            saved=entries,
+        )
 
     # ------------------------------------------------------------
     # VERP

@@ -430,11 +430,11 @@ class MailSentLog(models.Model):
             deleted += len(records)
             records.unlink()
         kept = len(by_source.get("trace", []))
-        message = self.env._("%(deleted)s e-mails deleted from the log.", deleted=deleted)
+        message = self.env._("E-mails deleted from the log: %(deleted)s.", deleted=deleted)
         if kept:
             message = self.env._(
-                "%(message)s %(kept)s mass mailing e-mails kept: they are the mailings' "
-                "statistics (deleting a mailing deletes them).",
+                "%(message)s Mass mailing e-mails kept: %(kept)s (they are the mailings' "
+                "statistics; deleting a mailing deletes them).",
                 message=message,
                 kept=kept,
             )

@@ -222,8 +222,8 @@ class MailingMailing(models.Model):
         if counts["retried"]:
             self.env.ref("mail.ir_cron_mail_scheduler_action").sudo()._trigger()
         message = self.env._(
-            "%(retried)s temporary failures sent again; %(permanent)s permanent failures not "
-            "retried; %(blocked)s recipients blocked since, not retried.",
+            "Temporary failures sent again: %(retried)s; permanent failures, not retried: "
+            "%(permanent)s; recipients blocked since, not retried: %(blocked)s.",
             retried=counts["retried"],
             permanent=counts["permanent"],
             blocked=counts["blocked"],
@@ -458,7 +458,7 @@ class MailingMailing(models.Model):
             SELECT r.id, r.norm,
                    CASE WHEN bl.id IS NOT NULL THEN 'blacklisted'
                         WHEN COALESCE(BTRIM(r.email), '') = '' THEN 'missing'
-                        WHEN r.norm IS NULL OR r.norm = '' THEN 'invalid'
+                        WHEN r.norm IS NULL OR r.norm !~ %(address_re)s THEN 'invalid'
                         WHEN oo.email IS NOT NULL THEN 'optout'
                         WHEN seen.email IS NOT NULL THEN 'duplicate'
                         ELSE 'candidate'
@@ -473,6 +473,9 @@ class MailingMailing(models.Model):
             mailing_id=self._origin.id or 0,
             model=self.mailing_model_real,
             optout=self._get_optout_emails_query(),
+            # what core's normalisation leaves of a broken address ("a@@b" -> "@b") is not
+            # one: core then fails it at send time as an invalid e-mail
+            address_re=r"^[^@\s]+@[^@\s]+$",
         )
 
     def _get_optout_emails_query(self):

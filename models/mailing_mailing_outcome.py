@@ -7,7 +7,13 @@ from odoo import models
 from odoo.tools import SQL
 from odoo.tools import email_normalize
 
+from ..tools.delivery_report import FAILURE_TYPE_REASONS
+
+#: failure types of the recipients a mailing ignored (never sent), as its banners count them
+IGNORED_FAILURE_TYPES = tuple(FAILURE_TYPE_REASONS)
+
 #: Outcome -> name of the mailing's tag field.
+
 OUTCOME_TAG_FIELDS = {
     "sent": "outcome_tag_sent_id",
     "opened": "outcome_tag_opened_id",
@@ -251,7 +257,13 @@ class MailingMailing(models.Model):
         self.check_access("read")
         mailing = self.sudo()
         self.env["mailing.trace"].flush_model(
-            ["mass_mailing_id", "trace_status", "sent_datetime", "links_click_datetime"]
+            [
+                "mass_mailing_id",
+                "trace_status",
+                "failure_type",
+                "sent_datetime",
+                "links_click_datetime",
+            ]
         )
         self.env.cr.execute(
             SQL(
@@ -263,13 +275,18 @@ class MailingMailing(models.Model):
                        COUNT(*) FILTER (WHERE trace_status IN ('open', 'reply')),
                        COUNT(links_click_datetime),
                        COUNT(*) FILTER (WHERE trace_status = 'reply'),
-                       COUNT(*) FILTER (WHERE trace_status = 'cancel'),
-                       COUNT(*) FILTER (WHERE trace_status = 'error'),
+                       COUNT(*) FILTER (WHERE trace_status = 'cancel'
+                                           OR (trace_status = 'error'
+                                               AND failure_type IN %(ignored_types)s)),
+                       COUNT(*) FILTER (WHERE trace_status = 'error'
+                                           AND (failure_type IS NULL
+                                                OR failure_type NOT IN %(ignored_types)s)),
                        COUNT(*) FILTER (WHERE trace_status = 'bounce')
                   FROM mailing_trace
-                 WHERE mass_mailing_id = %s
+                 WHERE mass_mailing_id = %(mailing_id)s
                 """,
-                self.id,
+                ignored_types=IGNORED_FAILURE_TYPES,
+                mailing_id=self.id,
             )
         )
         keys = (
@@ -389,8 +406,19 @@ class MailingMailing(models.Model):
             "opened": [("trace_status", "in", ("open", "reply"))],
             "clicked": [("links_click_datetime", "!=", False)],
             "replied": [("trace_status", "=", "reply")],
-            "ignored": [("trace_status", "=", "cancel")],
-            "not_sent": [("trace_status", "=", "error")],
+            # as the banners count them: an invalid or missing address core marks "error"
+            # was ignored (never sent), not "not sent"
+            "ignored": [
+                "|",
+                ("trace_status", "=", "cancel"),
+                "&",
+                ("trace_status", "=", "error"),
+                ("failure_type", "in", list(IGNORED_FAILURE_TYPES)),
+            ],
+            "not_sent": [
+                ("trace_status", "=", "error"),
+                ("failure_type", "not in", list(IGNORED_FAILURE_TYPES)),
+            ],
             "bounced": [("trace_status", "=", "bounce")],
             "complaints": [("is_complaint", "=", True)],
         }.get(figure)

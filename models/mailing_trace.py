@@ -1,5 +1,6 @@
 from odoo import fields
 from odoo import models
+from odoo.osv import expression
 from odoo.tools import email_normalize
 
 from ..tools import delivery_report
@@ -220,16 +221,32 @@ class MailingTrace(models.Model):
         lost.sudo().unlink()
         return resent, lost
 
-    def _reclassify_failures(self, limit=50000):
-        """Classify again the failed traces that no registry entry explains yet.
+    def _reclassify_failures(self, limit=50000, entries=None):
+        """Classify again the failed traces that no registry entry explains yet and,
+        after ``entries`` were saved, those these entries may explain better.
 
         :param limit: at most this many traces per call (the most recent first)
-        :return: number of traces now linked to an entry
+        :param entries: the ``mail.delivery.error`` entries just saved (or None)
+        :return: number of traces linked to a new entry
         """
+        Error = self.env["mail.delivery.error"].sudo()
+        entries = entries or Error
         traces = self.sudo().search(
-            [("trace_status", "in", FAILED_STATUSES), ("delivery_error_id", "=", False)],
+            expression.AND(
+                [
+                    [("trace_status", "in", FAILED_STATUSES)],
+                    entries._get_reclassify_domain(
+                        ["failure_reason", "mail_mail_id.failure_reason"]
+                    ),
+                ]
+            ),
             order="id desc",
             limit=limit,
         )
-        self.env["mail.mail"].sudo()._reclassify_failures(limit=limit)
-        return traces._link_delivery_errors()
+        self.env["mail.mail"].sudo()._reclassify_failures(limit=limit, entries=entries)
+        return Error._link_failures(
+            traces,
+            lambda trace: trace._get_delivery_diagnostic(),
+            lambda trace: trace.email,
+            saved=entries,
+        )

@@ -3,16 +3,21 @@
 Three steps, run by scripts/demo.sh once, when it creates the demo database:
 
 ``send`` (inside ``odoo-bin shell``, where ``env`` exists)
-    sends the demo mailing "Autumn offer" through Odoo's mail queue to the loopback SMTP
-    server, which refuses some recipients with real reply codes;
+    a user blocks by hand the address of a contact who asked by phone for no more
+    e-mails (the blacklist form's Save), then sends the demo mailing "Autumn offer"
+    through Odoo's mail queue to the loopback SMTP server, which refuses some recipients
+    with real reply codes, and e-mails two invoices from their chatter;
 ``visit`` (plain Python, Odoo serving on --url)
     some recipients "read" the mail kept by the loopback server in .dev/mailboxes: their
     mail client loads the open pixel, one clicks the link;
 ``bounces`` (inside ``odoo-bin shell``)
     the remote servers answer later: real delivery reports (RFC 3464), a spam complaint
     (RFC 5965), a delay notice and an out-of-office reply go through Odoo's mail gateway
-    (``message_process``) as the bounce mailbox would deliver them; a user adds a registry
-    entry for an error the registry did not know.
+    (``message_process``) as the bounce mailbox would deliver them, among them our own
+    relay's report that a domain does not exist (Invalid address); two later mailings
+    soft-bounce again for the contact whose mailbox is full, the third in a row blocks
+    her (Too many soft bounces); a user adds a registry entry for an error the registry
+    only knew generically, which re-labels the failure it explains.
 
 Usage: printf 'STEP = "send"\\n' | cat - scripts/demo_story.py | odoo-bin shell ...
        python3 scripts/demo_story.py visit --url http://localhost:8069 --mailboxes .dev/mailboxes
@@ -53,7 +58,7 @@ DSN = (
     "Final-Recipient: rfc822; {rcpt}\r\nAction: {action}\r\nStatus: {status}\r\n"
     "Remote-MTA: dns; {mta}\r\nDiagnostic-Code: smtp; {diagnostic}\r\n\r\n"
     "--DSN\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-Id: {message_id}\r\n"
-    "To: {rcpt}\r\nSubject: Our autumn offer\r\n\r\n--DSN--\r\n"
+    "To: {rcpt}\r\nSubject: {original_subject}\r\n\r\n--DSN--\r\n"
 )
 
 ARF = (
@@ -121,10 +126,45 @@ ANSWERS = [
             "diagnostic": "550 5.0.0 Mailbox migrated to the new mail platform (ref MIG-2026)",
         },
     ),
+    (
+        # our own relay could not find the domain: the address cannot exist
+        "paul.durand@example-shop.invalid",
+        DSN,
+        {
+            "mta": "smtp.mycompany.example.com",
+            "subject": "Undelivered Mail Returned to Sender",
+            "action": "failed",
+            "status": "5.1.2",
+            "diagnostic": "550 5.1.2 <paul.durand@example-shop.invalid>: Recipient address "
+            "rejected: Domain not found",
+        },
+    ),
     ("claire.martin@example.net", ARF, {}),
     ("giulia.rossi@example.com", AUTO_REPLY, {}),
 ]
 
+
+#: the later mailings, each soft-bounced again for the contact whose mailbox is full
+FOLLOW_UPS = [
+    "mass_mailing_delivery.mailing_demo_winter_sale",
+    "mass_mailing_delivery.mailing_demo_new_year",
+]
+#: the soft bounce each of them gets (the mailbox is still full)
+FULL_MAILBOX = (
+    "lena.fischer@example.de",
+    {
+        "mta": "mx.example.de",
+        "subject": "Unzustellbar: {original_subject}",
+        "action": "failed",
+        "status": "4.2.2",
+        "diagnostic": "452 4.2.2 Postfach voll - mailbox full, quota exceeded",
+    },
+)
+#: the contact who asked by phone for no more e-mails, blocked by hand before the mailing
+MANUAL_BLOCK = (
+    "peter.weber@example.ch",
+    "Asked by phone on the order line to receive no more marketing e-mails.",
+)
 
 #: invoices e-mailed from their chatter: (customer's xml id, what happens to the e-mail)
 INVOICES = [
@@ -133,15 +173,43 @@ INVOICES = [
 ]
 
 
-def step_send(env):
-    """Send the demo mailing, and e-mail two invoices, through Odoo's queue to the
-    loopback SMTP server."""
-    mailing = env.ref("mass_mailing_delivery.mailing_demo_autumn_offer")
+#: seconds the story waits for the running Odoo's crons to send a mailing (0: the story
+#: sends it itself, as in the tests, where no cron runs)
+CRON_WAIT = 180
+
+
+def send_mailing(env, mailing):
+    """Launch ``mailing`` as its Send button does; the running Odoo's crons send it (the
+    story processing the queue at the same time would conflict with them), else, when no
+    cron did within ``CRON_WAIT`` seconds, the story empties the queues itself."""
     mailing.action_launch()
-    env["mailing.mailing"]._process_mass_mailing_queue()
-    env["mail.mail"].process_email_queue()
     env.cr.commit()
+    deadline = time.time() + CRON_WAIT
+    while time.time() < deadline:
+        time.sleep(2)
+        env.cr.rollback()  # a new transaction sees what the crons committed
+        env.invalidate_all()
+        outgoing = env["mail.mail"].search_count(
+            [("mailing_id", "=", mailing.id), ("state", "=", "outgoing")]
+        )
+        if mailing.state == "done" and not outgoing:
+            break
+    else:
+        env["mailing.mailing"]._process_mass_mailing_queue()
+        env["mail.mail"].process_email_queue()
+        env.cr.commit()
     print(f"demo: mailing {mailing.name!r} sent ({len(mailing.mailing_trace_ids)} recipients)")
+
+
+def step_send(env):
+    """Block an address by hand, then send the demo mailing, and e-mail two invoices,
+    through Odoo's queue to the loopback SMTP server."""
+    # Email Marketing > Configuration > Blacklisted Email Addresses > New, then Save
+    email, evidence = MANUAL_BLOCK
+    env["mail.blacklist"].create({"email": email, "block_evidence": evidence})
+    env.cr.commit()
+    print(f"demo: {email} blocked by hand")
+    send_mailing(env, env.ref("mass_mailing_delivery.mailing_demo_autumn_offer"))
     if "account.move" not in env:
         return
     for xmlid, story in INVOICES:
@@ -210,8 +278,48 @@ def step_visit(url, mailboxes):
         print(f"demo: {rcpt} {' and '.join(actions)}")
 
 
+def render_answer(template, values, trace, bounce):
+    """The raw message (str) of an answer about ``trace`` sent to the ``bounce`` address.
+
+    :param template: DSN, ARF or AUTO_REPLY
+    :param values: the template's own values (server, status, diagnostic...)
+    :param trace: what is answered, with ``id``, ``email``, ``message_id`` and ``subject``
+    :param bounce: the bounce address of the alias domain
+    """
+    values = {
+        key: value.format(original_subject=trace.subject) if isinstance(value, str) else value
+        for key, value in values.items()
+    }
+    return template.format(
+        bounce=bounce,
+        rcpt=trace.email,
+        trace=trace.id,
+        tag="dsn",
+        message_id=trace.message_id,
+        original_subject=trace.subject,
+        human=f"Your message to <{trace.email}> could not be delivered.",
+        **values,
+    )
+
+
+class _Answered:
+    """What an answer needs to know of the trace it answers."""
+
+    def __init__(self, trace):
+        self.id, self.email, self.message_id = trace.id, trace.email, trace.message_id
+        self.subject = trace.mass_mailing_id.subject or ""
+
+
+def feed_answer(env, template, values, trace, bounce):
+    """Deliver one answer about ``trace`` to Odoo's mail gateway, as fetchmail does."""
+    raw = render_answer(template, values, _Answered(trace), bounce)
+    env["mail.thread"].message_process(False, raw.encode())
+    env.cr.commit()
+
+
 def step_bounces(env):
-    """The answers of the remote servers reach the bounce mailbox and the mail gateway."""
+    """The answers of the remote servers reach the bounce mailbox and the mail gateway;
+    two later mailings soft-bounce again; a user adds a registry entry."""
     mailing = env.ref("mass_mailing_delivery.mailing_demo_autumn_offer")
     domain = env["mail.alias.domain"].search([], limit=1)
     bounce = domain.bounce_email if domain else "bounce@example.com"
@@ -220,19 +328,19 @@ def step_bounces(env):
         trace = traces.get(rcpt)
         if not trace:
             continue
-        raw = template.format(
-            bounce=bounce,
-            rcpt=rcpt,
-            trace=trace.id,
-            tag="dsn",
-            message_id=trace.message_id,
-            human=f"Your message to <{rcpt}> could not be delivered.",
-            **values,
-        )
-        env["mail.thread"].message_process(False, raw.encode())
-        env.cr.commit()
+        feed_answer(env, template, values, trace, bounce)
         print(f"demo: answer about {rcpt} processed")
-    # a user explains the error the registry did not know, from its diagnostic
+    # the mailbox stays full: each later mailing soft-bounces, the third in a row blocks
+    rcpt, values = FULL_MAILBOX
+    for xmlid in FOLLOW_UPS:
+        follow_up = env.ref(xmlid)
+        send_mailing(env, follow_up)
+        trace = follow_up.mailing_trace_ids.filtered(lambda t, rcpt=rcpt: t.email == rcpt)
+        if trace:
+            feed_answer(env, DSN, values, trace[:1], bounce)
+            event = env["mail.bounce.event"].search([("trace_id", "=", trace[:1].id)], limit=1)
+            print(f"demo: soft bounce of {rcpt} for {follow_up.name!r}: {event.action_taken}")
+    # a user explains the error the registry only knew generically (5.*), from its diagnostic
     Error = env["mail.delivery.error"]
     values = Error._prepare_from_diagnostic_values(
         "550 5.0.0 Mailbox migrated to the new mail platform (ref MIG-2026)"
@@ -247,9 +355,12 @@ def step_bounces(env):
         advice="Ask the contact for the new address and update the contact.",
         priority=50,
     )
-    Error.create(values)
+    entry = Error.create(values)
     env.cr.commit()
-    print("demo: custom registry entry created")
+    relabelled = env["mailing.trace"].search_count([("delivery_error_id", "=", entry.id)])
+    print(f"demo: custom registry entry created; failures it explains now: {relabelled}")
+    for blocked in env["mail.blacklist"].search([], order="block_reason, email"):
+        print(f"demo: {blocked.email} {blocked.block_summary}")
 
 
 def main():

@@ -133,6 +133,14 @@ SCREENS = {
         ),
         ".o_form_view .o_field_widget[name=explanation]",
     ),
+    "delivery_error_custom": (
+        found(
+            "mass_mailing_delivery.mail_delivery_error_action",
+            "mail.delivery.error",
+            [["name", "=", "Mailbox migrated (our partner's platform)"]],
+        ),
+        ".o_form_view .o_field_widget[name=explanation]",
+    ),
     "bounce_log": (
         "/odoo/action-mass_mailing_delivery.mail_bounce_event_action",
         ".o_list_renderer",

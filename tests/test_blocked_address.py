@@ -47,6 +47,30 @@ class TestBlockedAddress(DeliveryCommon):
         )
 
     @users("user_marketing")
+    def test_invalid_address_blocks_as_invalid(self):
+        """A hard bounce saying the address cannot exist (its domain is unknown) blocks it
+        as *Invalid address*, with the bounce as evidence."""
+        partner = self.create_partners(["paul@shop-typo.invalid"])
+        traces = self.send_mailing(self.create_partner_mailing(partner))
+        events = self.receive(
+            self.make_dsn(
+                "paul@shop-typo.invalid",
+                "5.1.2",
+                "550 5.1.2 <paul@shop-typo.invalid>: Recipient address rejected: Domain not found",
+                original_message_id=traces.message_id,
+            )
+        )
+        self.assertEqual(events.kind, "hard")
+        self.assertEqual(events.category, "domain_unknown")
+        self.assertEqual(events.action_taken, "Blocked: invalid address.")
+        entry = self.env["mail.blacklist"].search([("email", "=", "paul@shop-typo.invalid")])
+        self.assertEqual(entry.block_reason, "invalid")
+        self.assertEqual(entry.bounce_event_id, events)
+        self.assertIn("Domain not found", entry.block_evidence)
+        partner.invalidate_recordset()
+        self.assertIn("Invalid address", partner.email_block_summary)
+
+    @users("user_marketing")
     def test_complaint_reason(self):
         partner = self.create_partners(["angry@remote.example"])
         traces = self.send_mailing(self.create_partner_mailing(partner))
@@ -61,6 +85,12 @@ class TestBlockedAddress(DeliveryCommon):
         manual = Blacklist.create({"email": "Manual <manual@example.com>"})
         self.assertEqual(manual.block_reason, "manual")
         self.assertTrue(manual.block_date)
+        self.assertEqual(manual.block_evidence, f"Blocked by {self.env.user.name}")
+        typed = Blacklist.create(
+            {"email": "phone@example.com", "block_evidence": "Asked by phone: no more e-mails"}
+        )
+        self.assertEqual(typed.block_reason, "manual")
+        self.assertEqual(typed.block_evidence, "Asked by phone: no more e-mails")
 
         # core's feedback form: the opt-out reason lands as unsubscribed + evidence
         reason = self.env["mailing.subscription.optout"].sudo().create({"name": "Too many e-mails"})

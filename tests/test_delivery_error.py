@@ -112,6 +112,54 @@ class TestDeliveryErrorRegistry(DeliveryCommon):
         )
         self.assertEqual(trace.delivery_error_id, entry, "saving the entry re-classified it")
 
+    @mute_logger("odoo.addons.mail.models.mail_thread")
+    def test_saved_entry_relabels_failures_it_matches_better(self):
+        """A bounce classified by a generic entry moves to the more specific entry a user
+        saves for it (trace and bounce event); other failures keep their entry; changing
+        the entry's rules so that it no longer matches gives the failure back."""
+        partners = self.create_partners(["tom@migrated.example", "gone@other.example"])
+        mailing = self.create_partner_mailing(partners)
+        mailing.action_launch()
+        traces = self.send_mailing(mailing)
+        migrated = traces.filtered(lambda t: t.email == "tom@migrated.example")
+        unknown = traces - migrated
+        diagnostic = "550 5.0.0 Mailbox migrated to the new mail platform (ref MIG-2026)"
+        events = self.receive(
+            self.make_dsn(migrated.email, "5.0.0", diagnostic, migrated.message_id)
+        ) + self.receive(
+            self.make_dsn(unknown.email, "5.1.1", "550 5.1.1 User unknown", unknown.message_id)
+        )
+        generic = migrated.delivery_error_id
+        self.assertTrue(generic, "a generic entry (5.*) explains the bounce")
+        known = unknown.delivery_error_id
+        self.assertEqual(known.category, "recipient_unknown")
+
+        values = self.Registry._prepare_from_diagnostic_values(diagnostic)
+        values.update(
+            name="Mailbox migrated",
+            category="mailbox_disabled",
+            diagnostic_regex="mailbox migrated",
+            explanation="The mailbox moved to a new platform.",
+            advice="Ask for the new address.",
+        )
+        entry = self.Registry.create(values)
+        self.assertEqual(migrated.delivery_error_id, entry, "the better match re-labels it")
+        self.assertEqual(migrated.delivery_error_category, "mailbox_disabled")
+        event = events.filtered(lambda e: e.recipient == "tom@migrated.example")
+        self.assertEqual(event.delivery_error_id, entry, "the bounce event too")
+        self.assertEqual(unknown.delivery_error_id, known, "another failure keeps its entry")
+
+        # bounded: only failures whose text holds the pattern's literal are re-examined
+        candidates = self.env["mailing.trace"].search(
+            entry._get_reclassify_domain(["failure_reason", "mail_mail_id.failure_reason"])
+        )
+        self.assertIn(migrated, candidates)
+        self.assertNotIn(unknown, candidates)
+
+        entry.diagnostic_regex = "mailbox relocated"
+        self.assertEqual(migrated.delivery_error_id, generic, "no longer matched: back")
+        self.assertEqual(event.delivery_error_id, generic)
+
     def test_explanation_follows_user_language(self):
         self.env["res.lang"]._activate_lang("fr_FR")
         self.env["ir.module.module"]._load_module_terms(["mass_mailing_delivery"], ["fr_FR"])

@@ -101,4 +101,4 @@ class TestRetry(DeliveryCommon):
             self.send_mailing(mailing)
         result = mailing.action_retry_failed()
         self.assertEqual(result["params"]["type"], "warning")
-        self.assertIn("1 permanent", result["params"]["message"])
+        self.assertIn("permanent failures, not retried: 1;", result["params"]["message"])

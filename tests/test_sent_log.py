@@ -292,8 +292,8 @@ class TestSentLog(DeliveryCommon):
         self.env.invalidate_all()
         result = self.env["mail.bounce.event"].action_synchronize()
         message = result["params"]["message"]
-        self.assertIn("1 e-mails queued for more than 60 minutes", message)
-        self.assertIn("1 e-mails accepted by the server marked bounced", message)
+        self.assertIn("Queued for longer than 60 min: 1;", message)
+        self.assertIn("accepted by the server, then marked bounced: 1.", message)
         self.assertTrue(stuck.mmd_stuck)
         self.assertEqual(trace.trace_status, "bounce")
         row = self.Log.search([("source", "=", "trace"), ("source_id", "=", trace.id)])

@@ -69,8 +69,9 @@ registry.category("web_tour.tours").add("mass_mailing_delivery_ignored_banner_to
             timeout: 60000,
         },
         {
-            content: "The banner counts the ignored recipients",
-            trigger: ".o_mmd_ignored_banner .o_mmd_ignored_total:contains('will be ignored')",
+            content: "The banner counts the ignored recipient, in the singular",
+            trigger:
+                ".o_mmd_ignored_banner .o_mmd_ignored_total:contains('e-mail will be ignored and not sent'):not(:contains('e-mails'))",
             timeout: 30000,
         },
         {
