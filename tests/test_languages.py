@@ -77,3 +77,15 @@ class TestLanguages(DeliveryCommon):
         }
         missing = sorted(source[:70] for source in exported - known)
         self.assertFalse(missing, f"{len(missing)} strings missing from the .pot: run make i18n")
+
+    def test_banner_singular_and_plural_translated(self):
+        """The banner's singular and plural wordings are one term with their markup: the
+        translated form keeps both spans and the conditions that choose between them."""
+        arch, _fields = self._arch("mailing.mailing", "form", "fr_FR")
+        self.assertIn(
+            "<span invisible=\"not_sent_count != 1\">e-mail n'a pas été envoyé :</span>", arch
+        )
+        self.assertIn(
+            "<span invisible=\"not_sent_count == 1\">e-mails n'ont pas été envoyés :</span>", arch
+        )
+        self.assertNotIn("mails were not sent", arch)
