@@ -83,9 +83,9 @@ class TestLanguages(DeliveryCommon):
         translated form keeps both spans and the conditions that choose between them."""
         arch, _fields = self._arch("mailing.mailing", "form", "fr_FR")
         self.assertIn(
-            "<span invisible=\"not_sent_count != 1\">e-mail n'a pas été envoyé :</span>", arch
+            '<span invisible="not_sent_count != 1">e-mail n\'a pas été envoyé :</span>', arch
         )
         self.assertIn(
-            "<span invisible=\"not_sent_count == 1\">e-mails n'ont pas été envoyés :</span>", arch
+            '<span invisible="not_sent_count == 1">e-mails n\'ont pas été envoyés :</span>', arch
         )
         self.assertNotIn("mails were not sent", arch)
