@@ -21,9 +21,17 @@ PIXEL_HEADERS = [
 ]
 
 
+#: the largest id PostgreSQL stores in an ``integer`` column
+MAX_ID = 2**31 - 1
+
+
 def _to_id(value):
-    """A positive database id from a URL part, or None."""
-    return int(value) if isinstance(value, str) and value.isdigit() and len(value) < 12 else None
+    """A positive database id from a URL part, or None. ASCII digits only: ``str.isdigit``
+    also accepts digits that ``int()`` refuses (``"²"``)."""
+    if not isinstance(value, str) or not value.isascii() or not value.isdigit() or len(value) > 10:
+        return None
+    number = int(value)
+    return number if 0 < number <= MAX_ID else None
 
 
 def _client():
