@@ -20,10 +20,11 @@ class MassMailControllerOutcome(MassMailController):
         text as a wrong token, a mailing id out of range as an unknown mailing, one
         that is no id at all as a bad request) instead of failing in ``consteq``, in
         the token's ``int()`` or in SQL (500, or a JSON-RPC error with its traceback)."""
-        if hash_token and not (isinstance(hash_token, str) and hash_token.isascii()):
-            raise Unauthorized()
         if hash_token and mailing_id and email and document_id:
-            # core's token takes int(document_id) and asserts a string e-mail
+            # core compares with consteq (ASCII only), its token takes int(document_id)
+            # and asserts a string e-mail
+            if not (isinstance(hash_token, str) and hash_token.isascii()):
+                raise Unauthorized()
             if not isinstance(email, str):
                 raise Unauthorized()
             try:

@@ -4,7 +4,7 @@ an open or click by a privacy proxy, crawler or link scanner is recorded as a fl
 setting counts machine events). Human events go to core unchanged.
 
 Ids out of PostgreSQL's integer range (or not positive), tokens that are not ASCII
-and codes with a NUL byte are refused here as core refuses a wrong token or an unknown
+and codes with a NUL byte are refused here, and OPTIONS is no open nor click, as core refuses a wrong token or an unknown
 record: core would fail on them with an error (500) in SQL or in ``consteq``."""
 
 from werkzeug.exceptions import NotFound
@@ -20,11 +20,14 @@ from ..models.mail_tracking_email import PIXEL_GIF
 from .main import MAX_ID
 from .main import PIXEL_HEADERS
 from .main import _client
+from .main import _options
 
 
 class MassMailController(main.MassMailController):
     @http.route()
     def track_mail_open(self, mail_id, token, **post):
+        if options := _options(["GET", "HEAD"]):
+            return options
         if mail_id > MAX_ID or not token.isascii():
             raise Unauthorized()
         expected = request.env["mail.mail"]._generate_mail_recipient_token(mail_id)
@@ -36,6 +39,8 @@ class MassMailController(main.MassMailController):
 
     @http.route()
     def full_url_redirect(self, code, mailing_trace_id, **post):
+        if options := _options(["GET", "HEAD"]):
+            return options
         if not 0 < mailing_trace_id <= MAX_ID or "\x00" in code:
             raise NotFound()
         url = request.env["link.tracker"].sudo().get_url_from_code(code)

@@ -8,34 +8,39 @@ changed (tracking events and states, blacklist entries and their chatter, mailin
 traces, link clicks, list subscriptions, recipients' tags) unless the request was a
 genuine one, whose effect is then checked exactly.
 
-Documented responses (the ``EXPECT_*`` constants below say the same):
+Documented responses (every method not listed answers 405 on the addon's routes;
+OPTIONS, which Odoo's router lets through to every route, answers 204 with ``Allow``
+and records nothing on the addon's routes and on core's pixel and short link):
 
 * addon open pixel ``/mail/mmd/open/<id>/<token>/blank.gif`` (GET, HEAD): 200 and
   the same GIF bytes and headers for any id and token that fit one path segment each;
-  only a genuine token records an open. Other methods: 405.
+  only a genuine token records an open (each replay one more open).
 * addon click ``/mail/mmd/click/<id>/<link>/<token>`` (GET, HEAD): a genuine token
-  302 to the URL stored for the link, and only there; anything else 404. Other
-  methods: 405.
+  302 to the URL stored for the link, and only there (each replay one more click);
+  anything else 404, never a redirect.
 * addon one-click unsubscribe ``/mail/mmd/unsubscribe_oneclick/<id>/<token>``: POST
-  with a genuine token 200 ``OK`` (replays too: one blacklist entry, one evidence,
-  the first date kept); GET the confirmation page (200); a bad token 404 whatever
-  the method; other methods 405.
+  with a genuine token 200 ``OK``, replays too (one blacklist entry, one evidence, the
+  first date kept); GET the confirmation page (200); a bad token 404 (GET, HEAD, POST).
 * addon unsubscribe page ``/mail/mmd/unsubscribe/<id>/<token>``: GET 200 page, POST
-  200 done page (blocks the address); a bad token 404; other methods 405.
+  200 done page (blocks the address); a bad token 404 (GET, HEAD, POST).
 * core's mass-mailing pixel ``/mail/track/<mail_id>/<token>/blank.gif`` (the addon
-  filters machine opens): genuine 200 GIF; bad token 401; an id that is not a
-  number 404; methods needing a CSRF token (POST, PUT, DELETE, PATCH) 400.
+  filters machine opens): genuine 200 GIF; bad token (forged, other mail's, non-ASCII,
+  10 kB) or out-of-range id 401; an id that is not a number 404; POST, PUT, DELETE,
+  PATCH 400 (Odoo's CSRF check).
 * core's short link ``/r/<code>/m/<trace_id>`` (the addon filters machine clicks):
-  known code 301 to its URL; unknown code 404; an out-of-range trace id 404;
-  POST, PUT, DELETE, PATCH 400 (CSRF).
-* core's ``/mailing/<id>/unsubscribe`` and ``.../unsubscribe_oneclick`` (the addon tags
-  the unsubscriber): genuine 200; a bad token, an unknown or out-of-range mailing
-  401; no token as a public user 400.
-* core's ``/mailing/blocklist/add`` (JSON, the addon tags the unsubscriber): genuine
-  ``true``; bad token ``"unauthorized"``; missing or malformed ids ``"error"``,
-  never a JSON-RPC error.
-* any request line over 64 kB (a 1 MB token in the path or the query): 414 from
-  the HTTP server, before Odoo.
+  known code 301 to its URL; unknown code (NUL byte included) 404; a trace id out of
+  range or not positive 404; POST, PUT, DELETE, PATCH 400 (CSRF).
+* core's ``/mailing/<id>/unsubscribe`` (GET) and ``.../unsubscribe_oneclick`` (POST)
+  (the addon tags the unsubscriber): genuine 200; a bad token, another recipient's,
+  an unknown or out-of-range mailing 418 (core's error page for its 401); no token,
+  no e-mail or mailing 0 as a public user 400.
+* core's ``/mailing/blocklist/add`` (JSON-RPC, the addon tags the unsubscriber):
+  genuine ``true``; bad token, unknown or out-of-range mailing, malformed document
+  id or e-mail ``"unauthorized"``; missing or malformed mailing id ``"error"``; never a
+  JSON-RPC error (which would carry a traceback).
+* a request line over 64 kB (a 1 MB token in the path or the query): Odoo's HTTP
+  server closes the connection without an answer (see ``assert_line_too_long``);
+  1 MB bodies get the answer of their URL.
 """
 
 import json
@@ -48,7 +53,7 @@ from hypothesis import HealthCheck
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
-from requests.exceptions import ConnectionError  # noqa: A004 (requests' own, not the builtin)
+from requests.exceptions import ConnectionError as RequestsConnectionError
 
 from odoo import fields
 from odoo.tests import HttpCase
@@ -71,7 +76,7 @@ TRACEBACK_MARKS = (b"Traceback (most recent call last)", b'File "/', b"psycopg2.
 #: loggers that report refused requests (CSRF, ignored arguments) as warnings
 QUIET = ("odoo.http", "odoo.addons.base.models.ir_http", "werkzeug")
 #: hypothesis examples of each fuzz test
-EXAMPLES = 200
+EXAMPLES = 300
 FUZZ_SETTINGS = settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -243,7 +248,9 @@ class TestEndpointsFuzz(DeliveryCommon, HttpCase):
         return f"/mail/track/{mail_id}/{token}/blank.gif"
 
     def mailing_token(self, partner, mailing=None):
-        return (mailing or self.mailing)._generate_mailing_recipient_token(partner.id, partner.email)
+        return (mailing or self.mailing)._generate_mailing_recipient_token(
+            partner.id, partner.email
+        )
 
     def mailing_query(self, partner, **overrides):
         params = {
@@ -273,13 +280,17 @@ class TestEndpointsFuzz(DeliveryCommon, HttpCase):
                 "mail.blacklist",
                 ["email", "active", "block_reason", "block_date", "block_evidence"],
             ),
-            "blacklist_messages": rows("mail.message", ["body"], [("model", "=", "mail.blacklist")]),
+            "blacklist_messages": rows(
+                "mail.message", ["body"], [("model", "=", "mail.blacklist")]
+            ),
             "traces": rows(
                 "mailing.trace", ["trace_status", "open_datetime", "links_click_datetime"]
             ),
             "clicks": rows("link.tracker.click", ["link_id", "mailing_trace_id"]),
             "subscriptions": rows("mailing.subscription", ["opt_out"]),
-            "tags": rows("res.partner", ["category_id"], [("id", "in", (self.alice | self.bob).ids)]),
+            "tags": rows(
+                "res.partner", ["category_id"], [("id", "in", (self.alice | self.bob).ids)]
+            ),
         }
 
     def request(self, method, path, data=None, headers=None):
@@ -312,7 +323,7 @@ class TestEndpointsFuzz(DeliveryCommon, HttpCase):
         for mark in TRACEBACK_MARKS:
             self.assertNotIn(mark, response.content, label)
 
-    def assert_refused(self, method, path, status, data=None, headers=None, check=None):
+    def assert_refused(self, method, path, status, *, data=None, headers=None, check=None):
         """The request answers ``status`` and changes nothing.
 
         :param check: optional callable(response) with further assertions
@@ -343,10 +354,16 @@ class TestEndpointsFuzz(DeliveryCommon, HttpCase):
         request handler fails writing werkzeug's 414: a core issue); nothing changes
         and the server goes on serving."""
         before = self.snapshot()
-        with mute_logger("odoo.service.server"), self.assertRaises(ConnectionError):
+        with mute_logger("odoo.service.server"), self.assertRaises(RequestsConnectionError):
             self.request("GET", path)
         self.assertEqual(self.snapshot(), before)
         self.assert_answer(self.request("GET", "/web/health"), 200, "the server goes on")
+
+    def assert_options(self, genuine_path, allowed):
+        """OPTIONS on a genuine URL: 204 with the allowed methods, nothing recorded."""
+        response = self.assert_refused("OPTIONS", genuine_path, 204)
+        self.assertEqual(response.headers.get("Allow"), allowed)
+        self.assertFalse(response.content)
 
     def assert_pixel(self, response):
         self.assertEqual(response.content, PIXEL_GIF)
@@ -389,6 +406,7 @@ class TestEndpointsFuzz(DeliveryCommon, HttpCase):
         self.assert_refused("HEAD", paths[0], 200, check=self.assert_head_pixel)
         for method in (*ODD_METHODS, "POST"):
             self.assert_refused(method, self.open_path(a.id, good), 405, data=b"junk")
+        self.assert_options(self.open_path(a.id, good), "GET, HEAD")
         # a segment too many or too few is not the pixel route
         self.assert_not_routed(f"/mail/mmd/open/{a.id}/{good}/x/blank.gif")
         self.assert_not_routed(f"/mail/mmd/open/{a.id}//blank.gif")
@@ -419,6 +437,7 @@ class TestEndpointsFuzz(DeliveryCommon, HttpCase):
         genuine = self.click_path(a.id, self.link_a.id, good)
         for method in (*ODD_METHODS, "POST"):
             self.assert_refused(method, genuine, 405, data=b"junk")
+        self.assert_options(genuine, "GET, HEAD")
 
     def test_unsubscribe_bad_input(self):
         """Both unsubscribe routes: 404 for bad tokens whatever the method allowed,
@@ -450,6 +469,7 @@ class TestEndpointsFuzz(DeliveryCommon, HttpCase):
                 )
             for method in ODD_METHODS:
                 self.assert_refused(method, route(a.id, good), 405, data=b"junk")
+            self.assert_options(route(a.id, good), "GET, HEAD, POST")
             self.assert_refused("HEAD", paths[0], 404)
 
     def test_oneclick_replays_are_idempotent(self):
@@ -491,8 +511,12 @@ class TestEndpointsFuzz(DeliveryCommon, HttpCase):
             response = self.request("GET", click)
             self.assert_answer(response, 302, click)
             self.assertEqual(response.headers["Location"], "https://pay.example.com/a")
+        # a NUL byte in the user agent (a raw client): still one event, without the NUL
+        response = self.request("GET", pixel, headers={"User-Agent": "Mozilla/5.0\x00 (X11)"})
+        self.assert_answer(response, 200, pixel)
         self.env.invalidate_all()
-        self.assertEqual((a.open_count, a.click_count, a.state), (3, 3, "clicked"))
+        self.assertEqual((a.open_count, a.click_count, a.state), (4, 3, "clicked"))
+        self.assertEqual(a.event_ids[0].user_agent, "Mozilla/5.0 (X11)")
         self.assertEqual(self.link_a.click_count, 3)
         self.assertEqual(self.track_b.event_ids.ids, [], "Bob's e-mail got nothing")
 
@@ -514,6 +538,16 @@ class TestEndpointsFuzz(DeliveryCommon, HttpCase):
             self.assert_refused("GET", self.core_pixel_path(ref, good), 404)
         for method in CSRF_METHODS:
             self.assert_refused(method, self.core_pixel_path(mail_id), 400, data=b"junk")
+        self.assert_options(self.core_pixel_path(mail_id), "GET, HEAD")
+        # a genuine open by a crawler whose user agent holds a NUL: one flagged event
+        response = self.request(
+            "GET", self.core_pixel_path(mail_id), headers={"User-Agent": "bingbot/2.0\x00"}
+        )
+        self.assert_answer(response, 200, "crawler with a NUL")
+        self.assertEqual(response.content, PIXEL_GIF)
+        event = self.env["mail.tracking.event"].search([("mailing_trace_id", "=", self.trace_a.id)])
+        self.assertEqual((event.user_agent, event.is_machine), ("bingbot/2.0", True))
+        self.assertEqual(self.trace_a.trace_status, "sent")
 
     def test_core_short_link_bad_input(self):
         trace = self.trace_a.id
@@ -525,6 +559,7 @@ class TestEndpointsFuzz(DeliveryCommon, HttpCase):
             self.assert_refused("GET", f"/r/{self.code}/m/{ref}", 404)
         for method in CSRF_METHODS:
             self.assert_refused(method, f"/r/{self.code}/m/{trace}", 400, data=b"junk")
+        self.assert_options(f"/r/{self.code}/m/{trace}", "GET, HEAD")
 
     def test_core_unsubscribe_bad_input(self):
         mailing, alice, bob = self.mailing, self.alice, self.bob
@@ -533,7 +568,9 @@ class TestEndpointsFuzz(DeliveryCommon, HttpCase):
             method = "GET" if route == "unsubscribe" else "POST"
             base = f"/mailing/{mailing.id}/{route}"
             for token in mutations(good):
-                self.assert_refused(method, f"{base}?{self.mailing_query(alice, hash_token=token)}", 418)
+                self.assert_refused(
+                    method, f"{base}?{self.mailing_query(alice, hash_token=token)}", 418
+                )
             refused = {
                 # Alice's token with Bob's address or id
                 f"{base}?{self.mailing_query(bob, hash_token=good)}": 418,
@@ -557,7 +594,9 @@ class TestEndpointsFuzz(DeliveryCommon, HttpCase):
 
     def test_core_unsubscribe_replays_are_idempotent(self):
         path = f"/mailing/{self.mailing.id}/unsubscribe_oneclick?{self.mailing_query(self.bob)}"
-        self.assert_answer(self.request("POST", path, data={"List-Unsubscribe": "One-Click"}), 200, path)
+        self.assert_answer(
+            self.request("POST", path, data={"List-Unsubscribe": "One-Click"}), 200, path
+        )
         after_first = self.snapshot()
         entry = self.env["mail.blacklist"].search([("email", "=", "bob@customer.example")])
         self.assertEqual((len(entry), entry.block_reason), (1, "unsubscribed"))
@@ -665,18 +704,19 @@ class TestEndpointsFuzz(DeliveryCommon, HttpCase):
         route=st.sampled_from(["unsubscribe_oneclick", "unsubscribe"]),
         ref=SEGMENT | st.just("{a}"),
         token=SEGMENT | st.sampled_from([f"{{good}}{c}" for c in ("0", "%00", "%FF", "")]),
-        method=st.sampled_from(["GET", "POST", "HEAD", *ODD_METHODS]),
-        body=BODY,
-        query=QUERY,
+        request=st.tuples(
+            st.sampled_from(["GET", "POST", "HEAD", "OPTIONS", *ODD_METHODS]), BODY, QUERY
+        ),
     )
-    def test_fuzz_unsubscribe(self, route, ref, token, method, body, query):
+    def test_fuzz_unsubscribe(self, route, ref, token, request):
+        method, body, query = request
         good = self.sign("unsubscribe", self.track_a.id)
         ref = ref.format(a=self.track_a.id)
         token = token.format(good=good)
         if ref == str(self.track_a.id) and token == good:
             token = good[:-1]  # the genuine URL is tested by the replay test
         content_type, data = body
-        status = 405 if method in ODD_METHODS else 404
+        status = 405 if method in ODD_METHODS else 204 if method == "OPTIONS" else 404
         path = f"/mail/mmd/{route}/{ref}/{token}?{query}"
         self.assert_refused(
             method, path, status, data=data or None, headers={"Content-Type": content_type}
@@ -753,4 +793,3 @@ class TestEndpointsFuzz(DeliveryCommon, HttpCase):
         self.assert_answer(response, 200, repr(params))
         self.assertIn(response.json().get("result"), ("error", "unauthorized"), repr(params))
         self.assertEqual(self.snapshot(), before)
-
