@@ -44,6 +44,7 @@ Usage: python3 bench/bench_tracking_load.py --config ODOO_CONF --db DB [--db DB2
 """
 
 import argparse
+import collections
 import http.client
 import itertools
 import os
@@ -219,32 +220,38 @@ def load(port, paths, requests, concurrency, expected_status, *, duration=None, 
 
     :param server: the ``psutil.Process`` of the Odoo server (its CPU is measured)
     """
-    latencies, errors, lock = [], [0], threading.Lock()
+    latencies, connects, errors, lock = [], [], collections.Counter(), threading.Lock()
     deadline = time.perf_counter() + duration if duration else None
     counter = itertools.count() if duration else iter(range(requests))
 
     def worker():
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        mine, my_errors = [], 0
+        mine, my_connects, my_errors = [], [], collections.Counter()
         for index in counter:
             if deadline and time.perf_counter() >= deadline:
                 break
             path = paths[index % len(paths)]
             start = time.perf_counter()
             try:
+                if conn.sock is None:
+                    # the workers answer HTTP/1.0 and close: one connection per request;
+                    # its set-up time shows the wait in the listen queue
+                    conn.connect()
+                    my_connects.append(time.perf_counter() - start)
                 conn.request("GET", path, headers={"User-Agent": FIREFOX})
                 response = conn.getresponse()
                 response.read()
-                ok = response.status == expected_status
-            except (OSError, http.client.HTTPException):
-                ok = False
+                if response.status != expected_status:
+                    my_errors[f"HTTP {response.status}"] += 1
+            except (OSError, http.client.HTTPException) as exc:
+                my_errors[type(exc).__name__] += 1
                 conn.close()
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
             mine.append(time.perf_counter() - start)
-            my_errors += not ok
         with lock:
             latencies.extend(mine)
-            errors[0] += my_errors
+            connects.extend(my_connects)
+            errors.update(my_errors)
 
     threads = [threading.Thread(target=worker) for _ in range(concurrency)]
     server_processes = [server, *server.children(recursive=True)] if server else []
@@ -259,13 +266,18 @@ def load(port, paths, requests, concurrency, expected_status, *, duration=None, 
     client_cpu = time.process_time() - client_cpu
     server_cpu = _cpu_seconds(server_processes) - server_cpu
     latencies.sort()
+    connects.sort()
     return {
         "requests": len(latencies),
         "seconds": elapsed,
         "rps": len(latencies) / elapsed,
         "p50": latencies[len(latencies) // 2] * 1000,
         "p99": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000,
-        "errors": errors[0],
+        "errors": sum(errors.values()),
+        "error_kinds": dict(errors),
+        "connect_p99": connects[min(len(connects) - 1, int(len(connects) * 0.99))] * 1000
+        if connects
+        else 0.0,
         # in % of one core over the phase
         "client_cpu": 100 * client_cpu / elapsed,
         "server_cpu": 100 * server_cpu / elapsed,
@@ -362,16 +374,18 @@ def main():  # noqa: PLR0915 (one linear report)
     )
     print(
         f"{'endpoint':<14}{'round':>6}{'requests':>9}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
-        f"{'errors':>8}{'odoo %cpu':>10}{'client %cpu':>12}"
+        f"{'errors':>8}{'connect p99':>12}{'odoo %cpu':>10}{'client %cpu':>12}"
     )
     answered = {}
     for key, runs in results.items():
         for index, res in enumerate(runs, 1):
             print(
                 f"{key:<14}{index:>6}{res['requests']:>9}{res['rps']:>9.1f}{res['p50']:>9.1f}"
-                f"{res['p99']:>9.1f}{res['errors']:>8}{res['server_cpu']:>10.0f}"
-                f"{res['client_cpu']:>12.0f}"
+                f"{res['p99']:>9.1f}{res['errors']:>8}{res['connect_p99']:>12.1f}"
+                f"{res['server_cpu']:>10.0f}{res['client_cpu']:>12.0f}"
             )
+            if res["error_kinds"]:
+                print(f"{'':<14}errors: {res['error_kinds']}")
         answered[key] = sum(r["requests"] - r["errors"] for r in [*runs, warmup[key]])
 
     def median(values):
