@@ -4,8 +4,9 @@ an open or click by a privacy proxy, crawler or link scanner is recorded as a fl
 setting counts machine events). Human events go to core unchanged.
 
 Ids out of PostgreSQL's integer range (or not positive), tokens that are not ASCII
-and codes with a NUL byte are refused here, and OPTIONS is no open nor click, as core refuses a wrong token or an unknown
-record: core would fail on them with an error (500) in SQL or in ``consteq``."""
+and codes with a NUL byte are refused here as core refuses a wrong token or an unknown
+record: core would fail on them with an error (500) in SQL or in ``consteq``. OPTIONS
+(which Odoo's router lets through) is no open and no click: 204 with ``Allow``."""
 
 from werkzeug.exceptions import NotFound
 from werkzeug.exceptions import Unauthorized
