@@ -21,15 +21,37 @@ PIXEL_HEADERS = [
 ]
 
 
+#: the largest id PostgreSQL stores in an ``integer`` column
+MAX_ID = 2**31 - 1
+
+
 def _to_id(value):
-    """A positive database id from a URL part, or None."""
-    return int(value) if isinstance(value, str) and value.isdigit() and len(value) < 12 else None
+    """A positive database id from a URL part, or None. ASCII digits only: ``str.isdigit``
+    also accepts digits that ``int()`` refuses (``"²"``)."""
+    if not isinstance(value, str) or not value.isascii() or not value.isdigit() or len(value) > 10:
+        return None
+    number = int(value)
+    return number if 0 < number <= MAX_ID else None
+
+
+def _options(methods):
+    """The answer to OPTIONS (a CORS preflight, a link scanner's probe), which Odoo's
+    router lets through to every route: the methods allowed, and no open, click or
+    unsubscription recorded.
+
+    :return: the response (204), or None when the request is not OPTIONS
+    """
+    if request.httprequest.method != "OPTIONS":
+        return None
+    return Response(status=204, headers=[("Allow", ", ".join(methods))])
 
 
 def _client():
+    """The client's user agent and address, as stored on the events (PostgreSQL text
+    holds no NUL byte, which a raw client may put in a header)."""
     httprequest = request.httprequest
     return {
-        "user_agent": httprequest.headers.get("User-Agent", ""),
+        "user_agent": httprequest.headers.get("User-Agent", "").replace("\x00", ""),
         "ip": httprequest.remote_addr or "",
     }
 
@@ -44,6 +66,8 @@ class MailTrackingController(http.Controller):
     )
     def mmd_track_open(self, tracking_ref, token, **kwargs):
         """The open pixel: the same image and headers whatever the token."""
+        if options := _options(["GET", "HEAD"]):
+            return options
         tracking_id = _to_id(tracking_ref)
         if tracking_id:
             request.env["mail.tracking.email"]._process_open(tracking_id, token, **_client())
@@ -58,6 +82,8 @@ class MailTrackingController(http.Controller):
     )
     def mmd_track_click(self, tracking_ref, link_ref, token, **kwargs):
         """Redirect to the URL stored for this link, and only there."""
+        if options := _options(["GET", "HEAD"]):
+            return options
         tracking_id, link_id = _to_id(tracking_ref), _to_id(link_ref)
         url = (
             tracking_id
@@ -86,6 +112,8 @@ class MailTrackingController(http.Controller):
     def mmd_unsubscribe_oneclick(self, tracking_ref, token, **kwargs):
         """POST (the mail client's one-click request): unsubscribe at once. GET (a
         person following the header's link): the page asking for confirmation."""
+        if options := _options(["GET", "HEAD", "POST"]):
+            return options
         if request.httprequest.method != "POST":
             return self.mmd_unsubscribe(tracking_ref, token)
         tracking_sudo = self._get_unsubscribe_tracking(tracking_ref, token)
@@ -104,6 +132,8 @@ class MailTrackingController(http.Controller):
     )
     def mmd_unsubscribe(self, tracking_ref, token, reason=None, **kwargs):
         """GET: ask for confirmation and an optional reason; POST: unsubscribe."""
+        if options := _options(["GET", "HEAD", "POST"]):
+            return options
         tracking_sudo = self._get_unsubscribe_tracking(tracking_ref, token)
         done = request.httprequest.method == "POST"
         if done:

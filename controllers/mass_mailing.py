@@ -1,7 +1,15 @@
 """Core's mass-mailing open pixel and click redirect, with machine events left out:
 an open or click by a privacy proxy, crawler or link scanner is recorded as a flagged
 ``mail.tracking.event`` and does not mark the trace opened or clicked (unless the
-setting counts machine events). Human events go to core unchanged."""
+setting counts machine events). Human events go to core unchanged.
+
+Ids out of PostgreSQL's integer range (or not positive), tokens that are not ASCII
+and codes with a NUL byte are refused here as core refuses a wrong token or an unknown
+record: core would fail on them with an error (500) in SQL or in ``consteq``. OPTIONS
+(which Odoo's router lets through) is no open and no click: 204 with ``Allow``."""
+
+from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import Unauthorized
 
 from odoo import http
 from odoo.addons.mass_mailing.controllers import main
@@ -10,13 +18,19 @@ from odoo.http import request
 from odoo.tools import consteq
 
 from ..models.mail_tracking_email import PIXEL_GIF
+from .main import MAX_ID
 from .main import PIXEL_HEADERS
 from .main import _client
+from .main import _options
 
 
 class MassMailController(main.MassMailController):
     @http.route()
     def track_mail_open(self, mail_id, token, **post):
+        if options := _options(["GET", "HEAD"]):
+            return options
+        if mail_id > MAX_ID or not token.isascii():
+            raise Unauthorized()
         expected = request.env["mail.mail"]._generate_mail_recipient_token(mail_id)
         if consteq(token, expected) and request.env["mail.tracking.event"]._record_mailing_event(
             [("mail_mail_id_int", "=", mail_id)], "open", **_client()
@@ -26,6 +40,10 @@ class MassMailController(main.MassMailController):
 
     @http.route()
     def full_url_redirect(self, code, mailing_trace_id, **post):
+        if options := _options(["GET", "HEAD"]):
+            return options
+        if not 0 < mailing_trace_id <= MAX_ID or "\x00" in code:
+            raise NotFound()
         url = request.env["link.tracker"].sudo().get_url_from_code(code)
         if url and request.env["mail.tracking.event"]._record_mailing_event(
             [("id", "=", mailing_trace_id)], "click", url=url, **_client()

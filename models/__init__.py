@@ -1,3 +1,4 @@
+from . import ir_http
 from . import ir_mail_server
 from . import mail_blacklist
 from . import mail_bounce_counter

@@ -398,6 +398,19 @@ class MailTrackingEmail(models.Model):
         """
         self.ensure_one()
         reason_text = (reason_text or "").strip()[:1000]
+        blocked = (
+            self.env["mail.blacklist"]
+            .sudo()
+            .search([("email", "=", tools.email_normalize(self.email) or self.email)], limit=1)
+        )
+        if (
+            self.unsubscribe_date
+            and blocked.block_reason == "unsubscribed"
+            and (not reason_text or reason_text in (blocked.block_evidence or ""))
+        ):
+            # a replay (mail clients retry the one-click POST, people click twice):
+            # the entry, its evidence and the first date stay as they are
+            return blocked
         document = f"{self.document_name or self.model} ({self.model},{self.res_id})"
         evidence = self.env._(
             "Unsubscribe request from the tracked e-mail %(subject)s about %(document)s",

@@ -2,6 +2,8 @@
 # `make bench`: run the benchmarks of bench/ and print their figures. Databases live on a
 # private cluster in .dev/bench: one with Odoo core only (the baseline), one with the addon,
 # both re-created from templates at each run so every run starts from the same state.
+# MMD_BENCH=bench/x.py runs one script; MMD_BENCH_ARGS adds options to its command line,
+# e.g. MMD_BENCH=bench/bench_tracking_load.py MMD_BENCH_ARGS="--duration 30 --clients 50".
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -47,7 +49,10 @@ for script in ${MMD_BENCH:-bench/bench_*.py}; do
     if grep -q -- "--config" "$script"; then
         fresh bench_core bench_core_tpl
         fresh bench_addon bench_addon_tpl
-        "$PYTHON" "$script" --config "$BENCH/odoo.conf" --db bench_core --db bench_addon
+        # MMD_BENCH_ARGS: extra options of the script run alone (MMD_BENCH=bench/x.py)
+        # shellcheck disable=SC2086
+        "$PYTHON" "$script" --config "$BENCH/odoo.conf" --db bench_core --db bench_addon \
+            ${MMD_BENCH_ARGS:-}
     else
         "$PYTHON" "$script"
     fi

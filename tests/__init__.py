@@ -5,6 +5,7 @@ from . import test_dashboard
 from . import test_delivery_error
 from . import test_delivery_report
 from . import test_demo
+from . import test_endpoints_fuzz
 from . import test_install
 from . import test_languages
 from . import test_live_summary
