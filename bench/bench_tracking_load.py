@@ -1,5 +1,5 @@
 """Load of the tracking endpoints: core's mass-mailing open pixel against the addon's
-open pixel and click redirect, on one Odoo in prefork mode (``--workers=2``).
+open pixel and click redirect, on one Odoo in prefork mode (``--workers``).
 
 Run by ``make bench`` (``scripts/bench.sh``); it uses the database with the addon
 (the last ``--db``), where core's pixel is served too, so both are measured by the
@@ -9,7 +9,7 @@ same server in the same run:
    ``mailing.trace`` + open pixel) and one tracked document e-mail to the same N
    partners (a message posted on a partner, whose model has a tracked template:
    one ``mail.tracking.email`` per recipient, each with its own pixel and link);
-2. starts ``odoo-bin --workers=2`` on a free loopback port (``--db-filter`` keeps
+2. starts ``odoo-bin --workers=W`` on a free loopback port (``--db-filter`` keeps
    exactly one database visible, so session-less requests find it);
 3. a bounded load generator (C threads, keep-alive ``http.client`` connections, R
    requests per phase, the N tokens in turn) hits core's pixel, the addon's pixel
@@ -18,6 +18,10 @@ same server in the same run:
    medians and the addon/core ratio within each round, then counts in
    the database that every answered request was recorded exactly once (no
    duplicate, no lost count).
+
+W is 2, or as many as it takes for Odoo's connection queue (8 pending connections per
+worker, ``PreforkServer``'s ``listen(8 * workers)``) to hold every client: 7 for 50
+clients. With fewer, connections beyond the queue are reset, core's pixel included.
 
 Duration-bounded mode (``--duration 30 --clients 50``): each endpoint, core's pixel
 first (the baseline), then the addon's pixel and click, is hit by C concurrent
@@ -157,7 +161,7 @@ def prepare(db, count):
         }
 
 
-def start_server(conf, db, port):
+def start_server(conf, db, port, workers=2):
     """``odoo-bin`` in prefork mode, without its websocket (gevent) process: the
     tracking endpoints do not use it, and where gevent cannot start it would be
     respawned in a loop, eating the CPU of the measure."""
@@ -178,7 +182,7 @@ def start_server(conf, db, port):
             "-d",
             db,
             f"--db-filter=^{db}$",
-            "--workers=2",
+            f"--workers={workers}",
             "--max-cron-threads=0",
             "--http-interface=127.0.0.1",
             f"--http-port={port}",
@@ -325,15 +329,23 @@ def main():  # noqa: PLR0915 (one linear report)
         "--duration", type=float, default=None, help="seconds per phase (instead of -r)"
     )
     parser.add_argument("--rounds", type=int, default=None)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="Odoo workers (default 2; with more clients than Odoo's connection queue, "
+        "8 per worker, enough workers to queue them all)",
+    )
     args = parser.parse_args()
     concurrency = args.concurrency or (50 if args.duration else 8)
     rounds = args.rounds or (1 if args.duration else 4)
+    workers = args.workers or max(2, -(-concurrency // 8))
     db = args.db[-1]
     config.parse_config(["-c", args.config, "--log-level=warn"])
     threading.current_thread().testing = False
     prepared = prepare(db, args.count)
     port = _free_port()
-    server = start_server(args.config, db, port)
+    server = start_server(args.config, db, port, workers)
     load_before = os.getloadavg()
     try:
         server_process = psutil.Process(server.pid)
@@ -362,7 +374,7 @@ def main():  # noqa: PLR0915 (one linear report)
     events, traces, states = count_records(db, prepared)
     phase = f"{args.duration:g} s per endpoint" if args.duration else f"{args.requests} requests"
     print(
-        f"\nbench_tracking_load: odoo --workers=2, {os.cpu_count()} CPUs, {concurrency} "
+        f"\nbench_tracking_load: odoo --workers={workers}, {os.cpu_count()} CPUs, {concurrency} "
         f"concurrent clients (Python threads), {phase} x {rounds} round(s), "
         f"{args.count} tokens"
     )
