@@ -9,6 +9,8 @@ from odoo.addons.base.models import ir_mail_server
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from ..tools.loopback_smtp import LoopbackSMTPServer
+from ..tools.loopback_smtp import free_port
 from .common import DeliveryCommon
 
 FAULT_RULES = {
@@ -113,4 +115,38 @@ class TestSMTPFaults(DeliveryCommon):
         self.assertEqual(received, Counter(emails), "each recipient received it exactly once")
         self.assertEqual(
             Counter(traces.mapped("trace_status"))["sent"], len(emails), "all sent after retry"
+        )
+
+    @mute_logger("odoo.addons.mail.models.mail_mail")
+    def test_connection_refused_then_retry(self):
+        """Nothing listens on the server's port: every recipient fails with the real
+        reason (the refused connection), as a temporary, retryable failure; nobody is
+        lost. Once a server listens there, the retry sends each recipient exactly once."""
+        emails = [f"refused.{idx}@example.com" for idx in range(6)]
+        port = free_port(self.smtpd.host)  # bound then released: nothing listens there
+        self.env["ir.mail_server"].sudo().search([]).write({"smtp_port": port})
+        mailing = self._mailing(emails)
+        traces = self.send_mailing(mailing)
+
+        self.assertEqual(len(traces), len(emails), "nobody is lost")
+        self.assertEqual(self.smtpd.recipients(), [])
+        for trace in traces:
+            with self.subTest(email=trace.email):
+                self.assertEqual(trace.trace_status, "error")
+                self.assertEqual(trace.failure_type, "mail_smtp")
+                self.assertIn("Connection refused", trace.failure_reason or "")
+                self.assertEqual(trace._get_failure_permanence(), "temporary")
+                self.assertEqual(trace.sudo().mail_mail_id.state, "exception")
+
+        with LoopbackSMTPServer(port=port) as smtpd:
+            mailing.action_retry_failed()
+            with self.real_smtp():
+                self.env["mail.mail"].sudo().search(
+                    [("mailing_id", "=", mailing.id), ("state", "=", "outgoing")]
+                ).send()
+            received = Counter(smtpd.recipients())
+        self.env.invalidate_all()
+        self.assertEqual(received, Counter(emails), "each recipient received it exactly once")
+        self.assertEqual(
+            Counter(mailing.mailing_trace_ids.mapped("trace_status")), Counter(sent=len(emails))
         )

@@ -189,7 +189,7 @@ class LoopbackSMTPServer:
             store_dir=store_dir,
         )
         self.host = host
-        self.port = port or _free_port(host)
+        self.port = port or free_port(host)
         self.controller = _Controller(
             self.handler,
             hostname=host,
@@ -260,7 +260,8 @@ def _Controller(*args, **kwargs):
     return _controller_class()(*args, **kwargs)
 
 
-def _free_port(host):
+def free_port(host="127.0.0.1"):
+    """A TCP port of ``host`` where nothing listens (bound, then released)."""
     import socket
 
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
