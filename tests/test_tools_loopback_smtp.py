@@ -76,6 +76,7 @@ def test_fault_hang_after_data_times_the_client_out():
         ):
             smtp.sendmail("sender@example.com", ["x@slow.example"], b"Subject: hi\r\n\r\nx\r\n")
         assert server.recipients() == []
+        assert server.handler.hung == [["x@slow.example"]]
 
 
 def test_fault_greeting_421():

@@ -4,7 +4,12 @@ Each worker is a thread with its own database cursor that commits, as Odoo's wor
 cron threads do; the fixtures are committed too (and removed afterwards), since a worker
 cannot see the test's own uncommitted transaction."""
 
+import json
+import subprocess
+import sys
+import tempfile
 import threading
+import time
 from collections import Counter
 from contextlib import contextmanager
 from unittest.mock import patch
@@ -14,11 +19,32 @@ from odoo import api
 from odoo import modules
 from odoo.tests import TransactionCase
 from odoo.tests import tagged
+from odoo.tools import SQL
+from odoo.tools import config
 from odoo.tools import mute_logger
 
 from ..tools.loopback_smtp import LoopbackSMTPServer
 
 WORKERS = 2
+
+#: an Odoo worker in a process of its own: opens the registry of the test database and runs
+#: the mail queue on the given mails, committing after each mail as the mail cron does
+WORKER_SCRIPT = """
+import json, sys
+import odoo
+from odoo import SUPERUSER_ID, api
+from odoo.modules.registry import Registry
+from odoo.tools import config
+config.parse_config(["-c", sys.argv[1], "-d", sys.argv[2], "--no-http", "--log-level=warn"])
+with Registry(sys.argv[2]).cursor() as cr:
+    env = api.Environment(cr, SUPERUSER_ID, {})
+    print("ready", flush=True)
+    env["mail.mail"].process_email_queue(ids=json.loads(sys.argv[3]))
+    cr.commit()
+print("done", flush=True)
+"""
+#: seconds the crash tests wait at most for a condition (the worker's progress)
+WAIT_LIMIT = 120
 
 
 @tagged("post_install", "-at_install", "mass_mailing_delivery")
@@ -81,22 +107,21 @@ class TestWorkers(TransactionCase):
             thread.join(timeout=120)
         return errors
 
-    def _cleanup(self, model, ids):
-        with self.registry.cursor() as cr:
-            api.Environment(cr, SUPERUSER_ID, {})[model].browse(ids).exists().unlink()
+    def _committed_mailing(self, emails, name):
+        """Commit a mass mailing to ``emails`` through the loopback server, its mails
+        queued (not sent); everything is removed after the test.
 
-    @mute_logger(
-        "odoo.addons.mail.models.mail_mail",
-        "odoo.sql_db",
-        "odoo.addons.mass_mailing_delivery.models.mail_mail",
-    )
-    def test_two_workers_on_one_mail_queue_send_each_mail_once(self):
-        emails = [f"worker.{idx}@example.com" for idx in range(40)]
+        :param emails: the recipients' addresses, one partner each
+        :param name: the mailing's name and subject
+        :return: ``(mailing_id, mail_ids, order)``: the mailing's id, the ids of its
+            queued ``mail.mail`` in the order the queue sends them, and their recipients
+            in that order
+        """
         cr, env = self._committed_env()
         with cr:
             server = env["ir.mail_server"].create(
                 {
-                    "name": "loopback (workers test)",
+                    "name": f"loopback ({name})",
                     "smtp_host": self.smtpd.host,
                     "smtp_port": self.smtpd.port,
                     "smtp_encryption": "none",
@@ -108,8 +133,8 @@ class TestWorkers(TransactionCase):
             )
             mailing = env["mailing.mailing"].create(
                 {
-                    "name": "Two workers",
-                    "subject": "Two workers",
+                    "name": name,
+                    "subject": name,
                     "body_html": "<p>Hello</p>",
                     "mailing_model_id": env["ir.model"]._get_id("res.partner"),
                     "mailing_domain": [("id", "in", partners.ids)],
@@ -122,11 +147,30 @@ class TestWorkers(TransactionCase):
             params.set_param("mail.mail.force.send.limit", "0")
             mailing.action_send_mail()
             params.set_param("mail.mail.force.send.limit", limit)
-            mail_ids = env["mail.mail"].search([("mailing_id", "=", mailing.id)]).ids
+            mail_ids = sorted(env["mail.mail"].search([("mailing_id", "=", mailing.id)]).ids)
+            email_of = {
+                trace.mail_mail_id_int: trace.email
+                for trace in env["mailing.trace"].search([("mass_mailing_id", "=", mailing.id)])
+            }
             cr.commit()
         self.addCleanup(self._cleanup, "ir.mail_server", server.ids)
         self.addCleanup(self._cleanup, "res.partner", partners.ids)
         self.addCleanup(self._cleanup, "mailing.mailing", mailing.ids)
+        self.addCleanup(self._cleanup, "mail.mail", mail_ids)
+        return mailing.id, mail_ids, [email_of[mail_id] for mail_id in mail_ids]
+
+    def _cleanup(self, model, ids):
+        with self.registry.cursor() as cr:
+            api.Environment(cr, SUPERUSER_ID, {})[model].browse(ids).exists().unlink()
+
+    @mute_logger(
+        "odoo.addons.mail.models.mail_mail",
+        "odoo.sql_db",
+        "odoo.addons.mass_mailing_delivery.models.mail_mail",
+    )
+    def test_two_workers_on_one_mail_queue_send_each_mail_once(self):
+        emails = [f"worker.{idx}@example.com" for idx in range(40)]
+        mailing_id, mail_ids, _order = self._committed_mailing(emails, "Two workers")
         self.assertEqual(len(mail_ids), len(emails))
 
         with self.real_smtp() as smtpd:
@@ -140,7 +184,7 @@ class TestWorkers(TransactionCase):
         self.assertEqual(received, Counter(emails), "each recipient received it exactly once")
         cr, env = self._committed_env()
         with cr:
-            traces = env["mailing.trace"].search([("mass_mailing_id", "=", mailing.id)])
+            traces = env["mailing.trace"].search([("mass_mailing_id", "=", mailing_id)])
             self.assertEqual(Counter(traces.mapped("trace_status")), Counter({"sent": len(emails)}))
 
     @mute_logger("odoo.addons.mail.models.mail_thread", "odoo.sql_db")
@@ -166,3 +210,216 @@ class TestWorkers(TransactionCase):
         with self.registry.cursor() as cr:
             cr.execute("DELETE FROM mail_bounce_event WHERE recipient = %s", [email])
             cr.execute("DELETE FROM mail_bounce_counter WHERE email = %s", [email])
+
+    # ------------------------------------------------------------
+    # A WORKER KILLED IN THE MIDDLE OF A BATCH
+    # ------------------------------------------------------------
+
+    def _start_worker(self, mail_ids):
+        """Start a separate Odoo worker process sending ``mail_ids`` (see WORKER_SCRIPT).
+
+        :param mail_ids: ids of the queued ``mail.mail`` to send
+        :return: the ``subprocess.Popen``, its output in a temporary file
+        """
+        output = tempfile.TemporaryFile()
+        self.addCleanup(output.close)
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                WORKER_SCRIPT,
+                config.rcfile,
+                self.env.cr.dbname,
+                json.dumps(mail_ids),
+            ],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        process.mmd_output = output
+        self.addCleanup(self._reap, process)
+        return process
+
+    def _reap(self, process):
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=30)
+
+    def _wait_for(self, condition, process, what):
+        """Wait until ``condition()`` holds, the worker still running (no timing is
+        asserted: the limit only stops a test that would hang)."""
+        deadline = time.monotonic() + WAIT_LIMIT
+        while not condition():
+            if process.poll() is not None:
+                process.mmd_output.seek(0)
+                self.fail(f"the worker ended before {what}: {process.mmd_output.read()[-3000:]}")
+            if time.monotonic() > deadline:
+                self.fail(f"the worker did not reach this point: {what}")
+            time.sleep(0.05)
+
+    def _backend_state(self, process):
+        """The PostgreSQL backends of the worker ``process``: list of (state, wait event
+        type), from ``pg_stat_activity`` (Odoo names each connection ``odoo-<pid>``)."""
+        with self.registry.cursor() as cr:
+            cr.execute(
+                SQL(
+                    "SELECT state, wait_event_type FROM pg_stat_activity "
+                    "WHERE application_name = %s",
+                    f"odoo-{process.pid}",
+                )
+            )
+            return cr.fetchall()
+
+    def _kill(self, process):
+        """SIGKILL the worker, as the OOM killer or a lost machine would."""
+        process.kill()
+        process.wait(timeout=30)
+        self.assertEqual(process.returncode, -9)
+
+    def _assert_locks_released(self, process, mail_ids):
+        """PostgreSQL ended the dead worker's session and released its row locks: each
+        mail left (sent ones may be deleted) can be locked at once (NOWAIT raises
+        otherwise)."""
+        self._wait_for_backend_end(process)
+        with self.registry.cursor() as cr:
+            query = "SELECT id FROM mail_mail WHERE id IN %s"
+            cr.execute(SQL(query, tuple(mail_ids)))
+            existing = cr.fetchall()
+            cr.execute(SQL(query + " FOR UPDATE NOWAIT", tuple(mail_ids)))
+            self.assertEqual(cr.fetchall(), existing)
+            cr.rollback()
+
+    def _wait_for_backend_end(self, process):
+        deadline = time.monotonic() + WAIT_LIMIT
+        while self._backend_state(process):
+            self.assertLess(time.monotonic(), deadline, "the dead worker's session never ended")
+            time.sleep(0.05)
+
+    def _queue_states(self, mailing_id, mail_ids):
+        """``{email: (mail state, mail failure reason, trace status)}`` as committed; a
+        sent mail deleted by core (auto-delete) shows as ``"deleted"``."""
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            mails = {mail.id: mail for mail in env["mail.mail"].browse(mail_ids).exists()}
+            traces = env["mailing.trace"].search([("mass_mailing_id", "=", mailing_id)])
+            return {
+                trace.email: (
+                    mails[trace.mail_mail_id_int].state
+                    if trace.mail_mail_id_int in mails
+                    else "deleted",
+                    mails[trace.mail_mail_id_int].failure_reason
+                    if trace.mail_mail_id_int in mails
+                    else False,
+                    trace.trace_status,
+                )
+                for trace in traces
+            }
+
+    def _next_run(self, mail_ids):
+        """The next run of the mail queue, in this process, committing (a healthy worker)."""
+        with self.real_smtp(), self.registry.cursor() as cr:
+            cr.execute("SET lock_timeout = '30s'")
+            api.Environment(cr, SUPERUSER_ID, {})["mail.mail"].process_email_queue(ids=mail_ids)
+            cr.commit()
+
+    @mute_logger("odoo.addons.mail.models.mail_mail", "odoo.sql_db")
+    def test_worker_killed_while_the_server_hangs_on_data(self):
+        """A worker process is killed (SIGKILL) while the server holds the DATA of its
+        11th mail. Left after the crash, and what the user can act on: each mail is
+        either sent (committed as ``sent``, or deleted once sent, its trace ``sent``) or
+        queued for the next run (``outgoing``, no failure reason, its trace
+        ``outgoing``), never in an intermediate state (``exception`` with core's
+        "Error without exception" placeholder, which nobody would retry); here exactly
+        the first 10 are sent. PostgreSQL released the dead worker's row locks. The next
+        run sends the rest: each recipient received the mail exactly once (the 11th was
+        never accepted by the server, so it is not sent twice)."""
+        mailing_id, mail_ids, emails = self._committed_mailing(
+            [f"killed.hang.{idx}@example.com" for idx in range(25)], "Killed while hanging"
+        )
+        self.smtpd.reset()
+        hanging = emails[10]
+        self.smtpd.handler.rules[hanging] = "!hang 300"
+        self.addCleanup(self.smtpd.handler.rules.pop, hanging, None)
+
+        worker = self._start_worker(mail_ids)
+        self._wait_for(lambda: self.smtpd.handler.hung, worker, "the server held DATA")
+        self.assertEqual(self.smtpd.handler.hung, [[hanging]])
+        self._kill(worker)
+        self._assert_locks_released(worker, mail_ids)
+
+        states = self._queue_states(mailing_id, mail_ids)
+        self.assertEqual(self.smtpd.recipients(), emails[:10])
+        self.assertEqual(
+            {email: states[email] for email in emails[:10]},
+            dict.fromkeys(emails[:10], ("deleted", False, "sent")),
+        )
+        self.assertEqual(
+            {email: states[email] for email in emails[10:]},
+            dict.fromkeys(emails[10:], ("outgoing", False, "outgoing")),
+            "the mail in flight and the rest are queued for the next run",
+        )
+
+        # the server is healthy again; the next run resumes
+        self.smtpd.handler.rules.pop(hanging)
+        self._next_run(mail_ids)
+        self.assertEqual(Counter(self.smtpd.recipients()), Counter(emails), "each exactly once")
+        states = self._queue_states(mailing_id, mail_ids)
+        self.assertEqual(set(states.values()), {("deleted", False, "sent")})
+
+    @mute_logger("odoo.addons.mail.models.mail_mail", "odoo.sql_db")
+    def test_worker_killed_after_the_server_accepted_a_mail(self):
+        """The window no queue closes: the server accepted the 11th mail (250 after
+        DATA), and the worker is killed before it commits that the mail was sent (it
+        waits for the trace's row, which the test holds locked: a slow database, no
+        mock). The worker's transaction rolls back: the mail is queued again
+        (``outgoing``), as if never sent, and the next run sends it a second time.
+
+        That is the bound, asserted exactly: at most one mail per killed worker, the one
+        in flight between the server's acceptance and the worker's commit, is received
+        twice; every other recipient exactly once, nobody lost. (Core commits after
+        each mail: a crash can never repeat more than the mail in flight.)"""
+        mailing_id, mail_ids, emails = self._committed_mailing(
+            [f"killed.accepted.{idx}@example.com" for idx in range(25)], "Killed after acceptance"
+        )
+        self.smtpd.reset()
+        in_flight = emails[10]
+        lock_cr = self.registry.cursor()
+        self.addCleanup(lock_cr.close)
+        lock_cr.execute(
+            SQL(
+                "SELECT id FROM mailing_trace WHERE mass_mailing_id = %s AND email = %s FOR UPDATE",
+                mailing_id,
+                in_flight,
+            )
+        )
+        self.assertEqual(len(lock_cr.fetchall()), 1)
+
+        worker = self._start_worker(mail_ids)
+        self._wait_for(
+            lambda: (
+                in_flight in self.smtpd.recipients()
+                and ("active", "Lock") in self._backend_state(worker)
+            ),
+            worker,
+            "the server accepted the mail and the worker waits to record it",
+        )
+        self._kill(worker)
+        lock_cr.rollback()  # the dead worker's backend may now run on, then end
+        self._assert_locks_released(worker, mail_ids)
+
+        states = self._queue_states(mailing_id, mail_ids)
+        self.assertEqual(self.smtpd.recipients(), emails[:11], "the 11th was accepted")
+        self.assertEqual(
+            {email: states[email] for email in emails[:10]},
+            dict.fromkeys(emails[:10], ("deleted", False, "sent")),
+        )
+        self.assertEqual(
+            {email: states[email] for email in emails[10:]},
+            dict.fromkeys(emails[10:], ("outgoing", False, "outgoing")),
+            "the accepted mail's 'sent' was never committed: it is queued again",
+        )
+
+        self._next_run(mail_ids)
+        received = Counter(self.smtpd.recipients())
+        self.assertEqual(received, Counter(emails) + Counter([in_flight]), "one mail twice")
+        states = self._queue_states(mailing_id, mail_ids)
+        self.assertEqual(set(states.values()), {("deleted", False, "sent")})

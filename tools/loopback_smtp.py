@@ -114,6 +114,9 @@ class RefusingHandler:
     refused_connections: list = field(default_factory=list)
     #: called (in the server's event loop) by the ``!crash`` fault to stop listening
     on_crash: object = None
+    #: recipients of every message the ``!hang`` fault has held (list of lists), as the
+    #: hang starts: a test knows the client is waiting in the middle of DATA
+    hung: list = field(default_factory=list)
 
     def refuse_connections(self, reply, count=None):
         """Greet the next ``count`` new connections (every one when ``None``) with
@@ -172,6 +175,8 @@ class RefusingHandler:
         if fault:
             action, _sep, argument = fault.partition(" ")
             if action == "!hang":
+                with self.lock:
+                    self.hung.append(list(envelope.rcpt_tos))
                 await asyncio.sleep(float(argument or 30))
                 argument = "451 4.4.1 Timeout waiting for the remote side"
             with self.lock:
@@ -304,6 +309,7 @@ class LoopbackSMTPServer:
             self.handler.received.clear()
             self.handler.refused.clear()
             self.handler.refused_connections.clear()
+            self.handler.hung.clear()
 
 
 def _controller_class():
