@@ -1,8 +1,11 @@
-"""Several Odoo workers on the same mail queue and the same bounce mailbox at once.
+"""Several Odoo workers on the same mail queue and the same bounce mailbox at once, and a
+worker killed in the middle of a batch.
 
 Each worker is a thread with its own database cursor that commits, as Odoo's workers and
-cron threads do; the fixtures are committed too (and removed afterwards), since a worker
-cannot see the test's own uncommitted transaction."""
+cron threads do; a killed worker is a separate OS process (``WORKER_SCRIPT``) that opens
+the registry and runs the mail queue, killed with SIGKILL. The fixtures are committed too
+(and removed afterwards), since a worker cannot see the test's own uncommitted
+transaction."""
 
 import json
 import subprocess
