@@ -1,5 +1,6 @@
 import logging
 import smtplib
+from datetime import timedelta
 
 from odoo import fields
 from odoo import models
@@ -9,6 +10,9 @@ from ..tools import verp
 from .ir_mail_server import SMTPReconnectError
 
 _logger = logging.getLogger(__name__)
+
+#: minutes after which the mail queue runs again for the mails a server could not take
+UNREACHABLE_RETRY_MINUTES = 5
 
 
 class MailMail(models.Model):
@@ -154,6 +158,11 @@ class MailMail(models.Model):
                 current = self.browse(touched[-1:]).exists()
                 if isinstance(error, SMTPReconnectError):
                     current._mmd_fail_on_reconnect(error)
+                    if still_queued:
+                        # the mail queue runs hourly: come back for them sooner
+                        self.env.ref("mail.ir_cron_mail_scheduler_action").sudo()._trigger(
+                            fields.Datetime.now() + timedelta(minutes=UNREACHABLE_RETRY_MINUTES)
+                        )
                     _logger.info(
                         "SMTP server unreachable (%s): the %s mails left in the batch stay "
                         "queued for the next run",

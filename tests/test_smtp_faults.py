@@ -309,8 +309,15 @@ class TestSMTPFaults(DeliveryCommon):
         )
         crashing = email_of[first_session[crash_at]]
         self.smtpd.handler.rules[crashing] = "!crash"
+        cron = self.env.ref("mail.ir_cron_mail_scheduler_action")
+        Trigger = self.env["ir.cron.trigger"].sudo()
+        triggers = Trigger.search([("cron_id", "=", cron.id)])
         self._run_queue(mailing)
         self.assertFalse(self.smtpd.listening, "the server is down after the crash")
+        self.assertTrue(
+            Trigger.search([("cron_id", "=", cron.id)]) - triggers,
+            "the queue comes back soon for the mails left queued",
+        )
         expected[crashing] = ("error", "closed the connection", "temporary")
         expected[email_of[first_session[crash_at + 1]]] = (
             "error",
@@ -356,7 +363,8 @@ class TestSMTPFaults(DeliveryCommon):
         * run 3: the server crashes on the 10th recipient of the first session (drops the
           connection at RCPT and stops listening) and stays down for the rest of the run:
           the next mail fails as the server cannot be reached again, the rest of the
-          session stays queued, the second session's connection is refused; the server
+          session stays queued (the queue is triggered again in 5 minutes), the second
+          session's connection is refused; the server
           is up again for the next runs, which send what was left queued.
 
         Afterwards each recipient is in the one state the server's behaviour implies, with
