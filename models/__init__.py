@@ -2,6 +2,7 @@ from . import ir_http
 from . import ir_mail_server
 from . import mail_blacklist
 from . import mail_bounce_counter
+from . import mail_bounce_deferred
 from . import mail_bounce_event
 from . import mail_bounce_event_log
 from . import mail_delivery_alert_rule

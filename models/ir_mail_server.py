@@ -18,6 +18,13 @@ def _is_closed(session):
     return getattr(smtp, "sock", True) is None
 
 
+class SMTPReconnectError(smtplib.SMTPServerDisconnected):
+    """The server closed the session in the middle of a batch, and could not be reached
+    again (refused connection, ``421`` greeting, timeout...). ``args[0]`` is the error of
+    the new connection. A ``SMTPServerDisconnected``, so that core's ``mail.mail._send``
+    stops the batch on it instead of failing every remaining mail one by one."""
+
+
 def _close_quietly(session):
     """Close a replacement session once the batch that used it is over."""
     try:
@@ -74,7 +81,9 @@ class IrMailServer(models.Model):
     and core would abort the whole batch on the next message with
     ``SMTPServerDisconnected``, leaving the rest of the mailing unsent. The refused
     recipient is recorded as a (temporary) failure; the next message of the batch opens
-    a new session to the same server.
+    a new session to the same server. When that new session cannot be opened either
+    (connection refused, ``421`` greeting, timeout), :class:`SMTPReconnectError` stops
+    the batch (see ``mail.mail._send``).
     """
 
     _name = "ir.mail_server"
@@ -103,10 +112,13 @@ class IrMailServer(models.Model):
         if replacement is not None and not _is_closed(replacement):
             return replacement
         _logger.info("SMTP session closed by the server: opening a new one for the batch")
-        replacement = self.connect(
-            mail_server_id=mail_server_id or None,
-            smtp_from=getattr(closed_session, "smtp_from", None),
-        )
+        try:
+            replacement = self.connect(
+                mail_server_id=mail_server_id or None,
+                smtp_from=getattr(closed_session, "smtp_from", None),
+            )
+        except (smtplib.SMTPException, OSError) as error:
+            raise SMTPReconnectError(error) from error
         closed_session.mmd_replacement = replacement
         if replacement is not None:
             # core quits the session it opened at the end of the batch: quit ours then too

@@ -1,5 +1,6 @@
 import logging
 import smtplib
+from datetime import timedelta
 
 from odoo import fields
 from odoo import models
@@ -7,8 +8,12 @@ from odoo import tools
 from odoo.osv import expression
 
 from ..tools import verp
+from .ir_mail_server import SMTPReconnectError
 
 _logger = logging.getLogger(__name__)
+
+#: minutes after which the mail queue runs again for the mails a server could not take
+UNREACHABLE_RETRY_MINUTES = 5
 
 
 class MailMail(models.Model):
@@ -135,7 +140,13 @@ class MailMail(models.Model):
         the batch. Core re-raises, and the mail at fault stays queued and stops the
         queue again at every run: here it is marked failed with the reason, and the rest
         of the batch goes on (the closed session is replaced once, by
-        ``ir.mail_server.send_email``, for the rest of the batch)."""
+        ``ir.mail_server.send_email``, for the rest of the batch).
+
+        When the server cannot be reached again (``SMTPReconnectError``: connection
+        refused, ``421`` greeting...), the mail in hand fails with that reason (a
+        temporary failure, retryable) and the rest of the batch stays queued for the
+        next run of the queue, untouched: trying each of them now would meet the same
+        server (with a connection timeout each, for a host that does not answer)."""
         remaining = self
         while remaining:
             # core sends in this order, and marks each mail before sending it
@@ -156,8 +167,22 @@ class MailMail(models.Model):
                     self.browse(queued_ids).exists().filtered(lambda m: m.state == "outgoing").ids
                 )
                 touched = [mail_id for mail_id in queued_ids if mail_id not in still_queued]
-                if touched and self.browse(touched[-1]).exists():
-                    self.browse(touched[-1])._mmd_fail_on_lost_connection(error)
+                current = self.browse(touched[-1:]).exists()
+                if isinstance(error, SMTPReconnectError):
+                    current._mmd_fail_on_reconnect(error)
+                    if still_queued:
+                        # the mail queue runs hourly: come back for them sooner
+                        self.env.ref("mail.ir_cron_mail_scheduler_action").sudo()._trigger(
+                            fields.Datetime.now() + timedelta(minutes=UNREACHABLE_RETRY_MINUTES)
+                        )
+                    _logger.info(
+                        "SMTP server unreachable (%s): the %s mails left in the batch stay "
+                        "queued for the next run",
+                        error,
+                        len(still_queued),
+                    )
+                    return True
+                current._mmd_fail_on_lost_connection(error)
                 remaining = self.browse([i for i in queued_ids if i in still_queued])
                 _logger.info(
                     "SMTP connection lost (%s): the %s mails left in the batch go on",
@@ -172,6 +197,21 @@ class MailMail(models.Model):
             "The mail server closed the connection while this e-mail was being sent: %(error)s",
             error=tools.exception_to_unicode(error),
         )
+        self._mmd_fail_with(failure_reason)
+
+    def _mmd_fail_on_reconnect(self, error):
+        """Fail this mail: the server, which had closed the session, could not be
+        reached again (``error`` is a ``SMTPReconnectError``)."""
+        self.ensure_one()
+        failure_reason = self.env._(
+            "The mail server closed the connection and could not be reached again: %(error)s",
+            error=tools.exception_to_unicode(error.args[0] if error.args else error),
+        )
+        self._mmd_fail_with(failure_reason)
+
+    def _mmd_fail_with(self, failure_reason):
+        """Record a connection-level SMTP failure (temporary, retryable) on this mail."""
+        self.ensure_one()
         self.write(
             {"state": "exception", "failure_type": "mail_smtp", "failure_reason": failure_reason}
         )

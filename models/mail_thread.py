@@ -3,8 +3,11 @@ import xmlrpc.client
 from email import policy
 from email.parser import BytesParser
 
+from psycopg2 import errors as pg_errors
+
 from odoo import api
 from odoo import models
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import email_normalize
 from odoo.tools import email_split
 
@@ -14,6 +17,9 @@ _logger = logging.getLogger(__name__)
 
 #: what core's message parsing raises on hostile input (unknown charsets, broken MIME...)
 PARSE_ERRORS = (LookupError, UnicodeError, IndexError, ValueError, TypeError, AttributeError)
+#: what a concurrent transaction makes a bounce's processing raise (another worker on the
+#: same address or the same message): worth processing again in a new transaction
+CONCURRENCY_ERRORS = (*PG_CONCURRENCY_EXCEPTIONS_TO_RETRY, pg_errors.UniqueViolation)
 
 
 class MailThread(models.AbstractModel):
@@ -34,7 +40,11 @@ class MailThread(models.AbstractModel):
     ):
         """Core's gateway, except that a message of the bounce mailbox that core cannot
         parse (unknown charset, broken MIME, headers only...) is read by the addon's
-        parser and logged with its original kept, instead of raising and being lost."""
+        parser and logged with its original kept, instead of raising and being lost;
+        and one whose processing a concurrent transaction made fail (serialization
+        failure, deadlock, lock timeout, unique violation) is kept and processed again
+        soon (``mail.bounce.deferred``), instead of being lost: core's ``fetch_mail``
+        flags an IMAP message as seen whatever its processing raised."""
         try:
             with self.env.cr.savepoint():
                 return super().message_process(
@@ -52,6 +62,19 @@ class MailThread(models.AbstractModel):
             _logger.info("Bounce mailbox: core could not parse a message (%r): read as raw", error)
             self.env["mail.bounce.event"].sudo()._process_unparsable_message(raw, error)
             return False
+        except CONCURRENCY_ERRORS as error:
+            raw = self._mmd_message_bytes(message)
+            if not self._mmd_is_bounce_mailbox_message(raw):
+                raise
+            message_id = self._mmd_message_id(raw)
+            _logger.info(
+                "Bounce mailbox: %r failed because of a concurrent transaction (%s): "
+                "it will be processed again",
+                message_id,
+                type(error).__name__,
+            )
+            self.env["mail.bounce.deferred"].sudo()._defer(raw, message_id, error)
+            return False
 
     @api.model
     def _mmd_message_bytes(self, message):
@@ -60,6 +83,15 @@ class MailThread(models.AbstractModel):
         if isinstance(message, str):
             return message.encode("utf-8", "surrogateescape")
         return bytes(message)
+
+    @api.model
+    def _mmd_message_id(self, raw):
+        """The Message-ID of ``raw`` ('' when none can be read)."""
+        try:
+            headers = BytesParser(policy=policy.compat32).parsebytes(raw, headersonly=True)
+        except PARSE_ERRORS:
+            return ""
+        return str(headers.get("Message-Id") or "").strip()
 
     @api.model
     def _mmd_is_bounce_mailbox_message(self, raw):

@@ -224,6 +224,8 @@ def test_unexplained_failure_has_no_entry(matcher):
         ("550 5.1.1 <x@y>: Recipient address rejected", 550, "5.1.1", "Recipient address rejected"),
         ("smtp; 550-5.7.26 This mail is unauthenticated", 550, "5.7.26", "unauthenticated"),
         ("(552, b'5.2.2 Mailbox full')", 552, "5.2.2", "552 5.2.2 Mailbox full"),
+        # odoo.tools.exception_to_unicode(SMTPConnectError(421, b"...")): one argument a line
+        ("421\nb'4.3.2 Service not available'", 421, "4.3.2", "421 4.3.2 Service not available"),
         (
             "SMTPRecipientsRefused: {'a@b.c': (550, b'5.1.1 <a@b.c>: User unknown')}",
             550,

@@ -40,6 +40,20 @@ ODOO_FAILURE = (
         ),
         ("550 5.7.1 Message rejected as spam", "550 5.7.1 Message rejected as spam", 550, "5.7.1"),
         ("[Errno 111] Connection refused", "[Errno 111] Connection refused", None, None),
+        # a 421 greeting (SMTPConnectError) as Odoo records it: its arguments one a line
+        (
+            "421\nb'4.3.2 Service not available, closing transmission channel'",
+            "421 4.3.2 Service not available, closing transmission channel",
+            421,
+            "4.3.2",
+        ),
+        (
+            "The mail server closed the connection and could not be reached again: "
+            "421\nb'4.7.0 Too many connections'",
+            "421 4.7.0 Too many connections",
+            421,
+            "4.7.0",
+        ),
         (None, "", None, None),
         (b"452 4.2.2 full", "452 4.2.2 full", 452, "4.2.2"),
     ],

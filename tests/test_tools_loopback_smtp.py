@@ -76,6 +76,7 @@ def test_fault_hang_after_data_times_the_client_out():
         ):
             smtp.sendmail("sender@example.com", ["x@slow.example"], b"Subject: hi\r\n\r\nx\r\n")
         assert server.recipients() == []
+        assert server.handler.hung == [["x@slow.example"]]
 
 
 def test_fault_greeting_421():
@@ -86,3 +87,41 @@ def test_fault_greeting_421():
         assert exc.value.smtp_code == 421
         server.handler.greeting = ""
         assert _send(server, ["back@example.com"]) == {}
+
+
+def test_fault_greeting_421_for_the_next_connections_only():
+    with LoopbackSMTPServer() as server:
+        server.handler.refuse_connections("421 4.7.0 Too many connections", count=2)
+        for _attempt in range(2):
+            with pytest.raises(smtplib.SMTPConnectError) as exc:
+                smtplib.SMTP(server.host, server.port, timeout=5)
+            assert exc.value.smtp_code == 421
+        assert _send(server, ["third@example.com"]) == {}
+        assert server.recipients() == ["third@example.com"]
+        assert [reply for reply, _at in server.handler.refused_connections] == [
+            "421 4.7.0 Too many connections"
+        ] * 2
+
+
+def test_fault_crash_stops_listening_until_listen():
+    with LoopbackSMTPServer(rules={"crash.example": "!crash"}) as server:
+        with pytest.raises(smtplib.SMTPServerDisconnected):
+            _send(server, ["x@crash.example"])
+        assert not server.listening
+        with pytest.raises(ConnectionRefusedError):
+            smtplib.SMTP(server.host, server.port, timeout=5)
+        server.listen()
+        assert server.listening
+        assert _send(server, ["back@example.com"]) == {}
+        assert server.recipients() == ["back@example.com"]
+
+
+def test_stop_listening_keeps_open_sessions():
+    with LoopbackSMTPServer() as server:
+        with smtplib.SMTP(server.host, server.port, timeout=5) as smtp:
+            server.stop_listening()
+            with pytest.raises(ConnectionRefusedError):
+                smtplib.SMTP(server.host, server.port, timeout=5)
+            smtp.sendmail("sender@example.com", ["open@example.com"], b"Subject: hi\r\n\r\nx\r\n")
+        server.listen()
+        assert server.recipients() == ["open@example.com"]

@@ -121,6 +121,11 @@ SPACE_RE = re.compile(r"[ \t\r\f\v]+")
 SMTPLIB_RE = re.compile(
     r"\(\s*([245]\d\d)\s*,\s*(b?)('(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")(?:\s*,[^)]*)?\s*\)"
 )
+#: an smtplib error with two arguments as ``odoo.tools.exception_to_unicode`` prints it (its
+#: arguments one a line), e.g. a refused connection greeting: ``421\nb'4.3.2 Service ...'``
+SMTPLIB_ARGS_RE = re.compile(
+    r"(?<!\S)([245]\d\d)[ \t]*\n[ \t]*(b?)('(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\")"
+)
 #: DSN diagnostic type prefix (``smtp; 550 ...``)
 DSN_TYPE_RE = re.compile(r"^\s*(?:smtp|x-postfix|x-unix|x-local|x-qmail)\s*;\s*", re.IGNORECASE)
 STATUS = r"[245]\.[0-7]\.\d{1,3}"
@@ -166,10 +171,15 @@ def _decode_literal(prefix, literal):
 
 
 def _expand_smtplib(text):
-    """Replace smtplib exception reprs ``(550, b'...')`` by the plain reply ``550 ...``."""
-    if "(" not in text:
+    """Replace smtplib exception reprs ``(550, b'...')`` (and their arguments one a line,
+    ``550\nb'...'``) by the plain reply ``550 ...``."""
+    if "'" not in text and '"' not in text:
         return text
-    return SMTPLIB_RE.sub(lambda m: f"{m.group(1)} {_decode_literal(m.group(2), m.group(3))}", text)
+    for pattern in (SMTPLIB_RE, SMTPLIB_ARGS_RE):
+        text = pattern.sub(
+            lambda m: f"{m.group(1)} {_decode_literal(m.group(2), m.group(3))}", text
+        )
+    return text
 
 
 def _join_lines(text):

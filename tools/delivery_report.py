@@ -37,7 +37,7 @@ def smtp_failure_reason(text):
         status code (``"5.1.1"`` or None). Never raises.
     """
     raw = delivery_errors.to_text(text)
-    match = delivery_errors.SMTPLIB_RE.search(raw)
+    match = delivery_errors.SMTPLIB_RE.search(raw) or delivery_errors.SMTPLIB_ARGS_RE.search(raw)
     if match:
         reply = (
             f"{match.group(1)} {delivery_errors._decode_literal(match.group(2), match.group(3))}"

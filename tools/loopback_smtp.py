@@ -21,8 +21,13 @@ Faults, for the reliability tests: a rule's reply may instead name a fault,
 * ``!hang <seconds>``: the server waits that long after DATA before answering (the
   client times out mid-DATA), then refuses with 451;
 
-and :attr:`RefusingHandler.greeting` set to a reply (e.g. ``421 4.3.2 Service not
-available``) makes every new connection get it as greeting, then closed.
+* ``!crash``: the connection is dropped at ``RCPT TO`` for that recipient and the server
+  stops listening: new connections are refused (``ECONNREFUSED``) until
+  :meth:`LoopbackSMTPServer.listen` is called, as after a crash of the MTA;
+
+and :meth:`RefusingHandler.refuse_connections` (or :attr:`RefusingHandler.greeting` set to
+a reply, e.g. ``421 4.3.2 Service not available``) makes the next new connections (or
+every one) get that reply as greeting, then closed.
 
 No ORM here: this module is plain Python.
 """
@@ -103,6 +108,40 @@ class RefusingHandler:
     lock: threading.Lock = field(default_factory=threading.Lock)
     #: a reply greeting every new connection, which is then closed ("" = normal service)
     greeting: str = ""
+    #: how many more connections get :attr:`greeting` (``None``: every one)
+    greetings_left: int = None
+    #: connections refused by :attr:`greeting`: list of ``(reply, timestamp)``
+    refused_connections: list = field(default_factory=list)
+    #: called (in the server's event loop) by the ``!crash`` fault to stop listening
+    on_crash: object = None
+    #: recipients of every message the ``!hang`` fault has held (list of lists), as the
+    #: hang starts: a test knows the client is waiting in the middle of DATA
+    hung: list = field(default_factory=list)
+
+    def refuse_connections(self, reply, count=None):
+        """Greet the next ``count`` new connections (every one when ``None``) with
+        ``reply``, then close them; ``reply=""`` restores the normal service.
+
+        :param reply: the greeting reply, e.g. ``421 4.3.2 Service not available``
+        :param count: number of connections to refuse, or ``None`` for all
+        """
+        with self.lock:
+            self.greeting = reply
+            self.greetings_left = count if reply else None
+
+    def take_greeting(self):
+        """The fault greeting for a new connection ("" for the normal service); counts
+        down :attr:`greetings_left`."""
+        with self.lock:
+            greeting = self.greeting
+            if not greeting:
+                return ""
+            if self.greetings_left is not None:
+                self.greetings_left -= 1
+                if self.greetings_left <= 0:
+                    self.greeting, self.greetings_left = "", None
+            self.refused_connections.append((greeting, time.time()))
+            return greeting
 
     def reply_for(self, address):
         """Return the refusal reply for ``address``, or ``None`` to accept."""
@@ -113,9 +152,11 @@ class RefusingHandler:
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         reply = self.reply_for(address)
-        if reply == "!disconnect":
+        if reply in ("!disconnect", "!crash"):
             with self.lock:
                 self.refused.append((address, reply, time.time()))
+            if reply == "!crash" and self.on_crash:
+                self.on_crash()
             server.transport.close()
             return "421 4.4.2 Connection dropped"
         if reply and reply.startswith(("!after-data", "!hang")):
@@ -134,6 +175,8 @@ class RefusingHandler:
         if fault:
             action, _sep, argument = fault.partition(" ")
             if action == "!hang":
+                with self.lock:
+                    self.hung.append(list(envelope.rcpt_tos))
                 await asyncio.sleep(float(argument or 30))
                 argument = "451 4.4.1 Timeout waiting for the remote side"
             with self.lock:
@@ -189,7 +232,7 @@ class LoopbackSMTPServer:
             store_dir=store_dir,
         )
         self.host = host
-        self.port = port or _free_port(host)
+        self.port = port or free_port(host)
         self.controller = _Controller(
             self.handler,
             hostname=host,
@@ -198,6 +241,7 @@ class LoopbackSMTPServer:
             ready_timeout=10,
             enable_SMTPUTF8=True,
         )
+        self.handler.on_crash = self._close_listener
 
     def start(self):
         self.controller.start()
@@ -211,6 +255,38 @@ class LoopbackSMTPServer:
 
     def __exit__(self, *exc):
         self.stop()
+
+    @property
+    def listening(self):
+        """Whether the server accepts new connections (see :meth:`stop_listening`)."""
+        server = self.controller.server
+        return bool(server and server.is_serving())
+
+    def _close_listener(self):
+        """Stop accepting connections (runs in the server's event loop)."""
+        self.controller.server.close()
+
+    def stop_listening(self):
+        """Close the listening socket, as a crashed MTA would: new connections are
+        refused (``ECONNREFUSED``); sessions already open go on."""
+        done = threading.Event()
+
+        def close():
+            self._close_listener()
+            done.set()
+
+        self.controller.loop.call_soon_threadsafe(close)
+        done.wait(10)
+
+    def listen(self):
+        """Listen again on the same port after :meth:`stop_listening` or ``!crash``."""
+        if self.listening:
+            return
+
+        async def reopen():
+            self.controller.server = await self.controller._create_server()
+
+        asyncio.run_coroutine_threadsafe(reopen(), self.controller.loop).result(10)
 
     @property
     def received(self):
@@ -232,6 +308,8 @@ class LoopbackSMTPServer:
         with self.handler.lock:
             self.handler.received.clear()
             self.handler.refused.clear()
+            self.handler.refused_connections.clear()
+            self.handler.hung.clear()
 
 
 def _controller_class():
@@ -242,7 +320,8 @@ def _controller_class():
         """aiosmtpd's server, greeting with the handler's ``greeting`` fault when set."""
 
         async def _handle_client(self):
-            greeting = getattr(self.event_handler, "greeting", "")
+            take_greeting = getattr(self.event_handler, "take_greeting", None)
+            greeting = take_greeting() if take_greeting else ""
             if greeting:
                 await self.push(greeting)
                 self.transport.close()
@@ -260,7 +339,8 @@ def _Controller(*args, **kwargs):
     return _controller_class()(*args, **kwargs)
 
 
-def _free_port(host):
+def free_port(host="127.0.0.1"):
+    """A TCP port of ``host`` where nothing listens (bound, then released)."""
     import socket
 
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
