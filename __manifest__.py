@@ -14,6 +14,7 @@
         "data/ir_config_parameter_data.xml",
         "data/mail_delivery_error_data.xml",
         "views/mail_bounce_event_views.xml",
+        "views/mail_bounce_deferred_views.xml",
         "views/mail_delivery_error_views.xml",
         "views/mailing_trace_views.xml",
         "views/res_config_settings_views.xml",

@@ -35,6 +35,23 @@ class MailBounceDeferred(models.Model):
     attempts = fields.Integer(default=1, readonly=True)
 
     # ------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------
+
+    def action_process_again(self):
+        """Process the selected messages now (also those past the last attempt)."""
+        count = self.sudo()._process_again()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "info",
+                "message": self.env._("Bounce messages processed again: %(count)s.", count=count),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+    # ------------------------------------------------------------
     # BUSINESS METHODS
     # ------------------------------------------------------------
 
@@ -75,11 +92,18 @@ class MailBounceDeferred(models.Model):
         :return: number of messages processed (whatever their outcome)
         """
         records = self.sudo().search([("attempts", "<=", MAX_ATTEMPTS)], limit=limit)
-        for record in records:
+        return records._process_again()
+
+    def _process_again(self):
+        """Feed the messages of ``self`` to the mail gateway again.
+
+        :return: number of messages processed (whatever their outcome)
+        """
+        for record in self:
             raw, attempts = base64.b64decode(record.raw or b""), record.attempts
             record.unlink()
             # a new failure defers it again, one attempt more
             self.env["mail.thread"].sudo().with_context(
                 mmd_bounce_attempts=attempts + 1
             ).message_process(False, raw)
-        return len(records)
+        return len(self)

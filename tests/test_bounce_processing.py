@@ -2,6 +2,7 @@
 DSN and ARF messages reach the bounce alias, traces, counters and the blacklist follow
 the suppression rules."""
 
+import base64
 import random
 import threading
 import time
@@ -53,6 +54,27 @@ class TestBounceProcessing(DeliveryCommon):
         self.assertTrue(self._is_blocked("gone@example.com"))
         partner = self.env["res.partner"].search([("email", "=", "gone@example.com")])
         self.assertEqual(partner.message_bounce, 1, "core's bounce counter still counts")
+
+    @mute_logger("odoo.addons.mail.models.mail_thread")
+    def test_kept_bounce_processed_again_from_its_list(self):
+        """A bounce kept because a concurrent worker got in its way (see test_workers)
+        is listed for administrators, and *Process again* applies it."""
+        trace = self._sent_trace("kept@example.com")
+        raw = self.make_dsn("kept@example.com", "5.1.1", "550 5.1.1 User unknown", trace.message_id)
+        kept = self.env["mail.bounce.deferred"].create(
+            {
+                "message_id": "<kept@mx.remote.example>",
+                "raw": base64.b64encode(raw),
+                "error": "40001 SerializationFailure",
+            }
+        )
+        action = self.env.ref("mass_mailing_delivery.mail_bounce_deferred_action")
+        self.assertEqual(action.res_model, "mail.bounce.deferred")
+        result = kept.action_process_again()
+        self.assertIn("1", result["params"]["message"])
+        self.assertFalse(kept.exists(), "processed: no longer waiting")
+        self.assertEqual(trace.trace_status, "bounce")
+        self.assertTrue(self._is_blocked("kept@example.com"))
 
     @mute_logger("odoo.addons.mail.models.mail_thread")
     def test_delay_is_not_a_bounce(self):
