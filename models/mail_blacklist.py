@@ -165,10 +165,8 @@ class MailBlacklist(models.Model):
                 "block_mailing_id": False,
                 "block_message_id": False,
             }
-            match = request and UNSUBSCRIBE_MAILING_RE.match(request.httprequest.path)
-            if match and values["block_reason"] == "unsubscribed":
-                mailing = self.env["mailing.mailing"].sudo().browse(int(match.group(1))).exists()
-                values["block_mailing_id"] = mailing.id
+            if values["block_reason"] == "unsubscribed":
+                values["block_mailing_id"] = self._get_unsubscribe_mailing().id
             record.write(values)
         return record
 
@@ -217,6 +215,22 @@ class MailBlacklist(models.Model):
         if request and request.httprequest.path.startswith(UNSUBSCRIBE_PATH):
             return "unsubscribed"
         return "manual"
+
+    @api.model
+    def _get_unsubscribe_mailing(self):
+        """The mailing whose unsubscribe page serves the current request: its id is in
+        the URL (``/mailing/<id>/unsubscribe``, ``/mailing/<id>/unsubscribe_oneclick``)
+        or, for the confirmation form of the mailing's unsubscribe link, posted to
+        ``/mailing/confirm_unsubscribe``, in the form (core checked its token first).
+
+        :return: ``mailing.mailing`` record, sudo-ed (empty outside those pages)
+        """
+        Mailing = self.env["mailing.mailing"].sudo()
+        if not request or not request.httprequest.path.startswith(UNSUBSCRIBE_PATH):
+            return Mailing
+        match = UNSUBSCRIBE_MAILING_RE.match(request.httprequest.path)
+        mailing_id = match.group(1) if match else str(request.params.get("mailing_id") or "")
+        return Mailing.browse(int(mailing_id)).exists() if mailing_id.isdigit() else Mailing
 
     @api.model
     def _get_manual_block_evidence(self):

@@ -9,7 +9,12 @@ Three steps, run by scripts/demo.sh once, when it creates the demo database:
     with real reply codes, and e-mails two invoices from their chatter;
 ``visit`` (plain Python, Odoo serving on --url)
     some recipients "read" the mail kept by the loopback server in .dev/mailboxes: their
-    mail client loads the open pixel, one clicks the link;
+    mail client loads the open pixel, one clicks the link; Hans Schmidt follows the
+    mailing's unsubscribe link in his browser, confirms on core's page, then, on the
+    subscription page its "Manage Subscriptions" button opens, picks the reason "I
+    receive too many emails from this list" and sends it as the page's script does
+    (JSON-RPC ``/mailing/feedback``): he is blocked as *Unsubscribed* by the autumn offer,
+    with his reason as evidence, and the later mailings ignore him;
 ``bounces`` (inside ``odoo-bin shell``)
     the remote servers answer later: real delivery reports (RFC 3464), a spam complaint
     (RFC 5965), a delay notice and an out-of-office reply go through Odoo's mail gateway
@@ -24,20 +29,26 @@ Usage: printf 'STEP = "send"\\n' | cat - scripts/demo_story.py | odoo-bin shell 
 """
 
 import argparse
+import json
 import re
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from email import message_from_bytes
 from email import policy
+from http.cookiejar import CookieJar
 from pathlib import Path
 
+from lxml import html as lxml_html
 from markupsafe import Markup
 
 MAIL_CLIENT = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Thunderbird/128.3.0"
 )
+#: the browser a recipient opens the unsubscribe link in
+BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
 #: seconds after delivery before which a click is taken for a link scanner's (bot filter)
 SCANNER_SECONDS = 12
 
@@ -46,7 +57,11 @@ VISITS = {
     "giulia.rossi@example.com": ("open", "click"),
     "jonas.becker@example.org": ("open",),
     "piotr.kowalski@example.com": ("open", "click"),
+    "hans.schmidt@example.de": ("open", "unsubscribe"),
 }
+#: the opt-out reason the unsubscribing recipient picks on core's page (a pattern of its
+#: label: core's "I receive too many emails from this list")
+UNSUBSCRIBE_REASON = r"too many e-?mails"
 
 DSN = (
     "From: MAILER-DAEMON@{mta} (Mail Delivery System)\r\nTo: {bounce}\r\n"
@@ -246,8 +261,79 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
+def to_site(url, link):
+    """``link`` of a received message or page (absolute, or a path), on the site ``url``."""
+    link = link.replace("&amp;", "&")
+    return re.sub(r"^https?://[^/]+", url, link) if "://" in link else url + link
+
+
+def find_unsubscribe_link(html):
+    """The unsubscribe link of a received mailing's HTML body (core replaced the
+    editor's ``/unsubscribe_from_list`` by the recipient's own link), or ``""``."""
+    links = re.findall(r'href="([^"]*/mailing/\d+/(?:confirm_)?unsubscribe\?[^"]+)"', html)
+    return links[0] if links else ""
+
+
+def _open_page(browser, url, data=None):
+    with browser.open(url, data=data, timeout=60) as response:
+        return lxml_html.fromstring(response.read())
+
+
+def unsubscribe(url, link, reason=UNSUBSCRIBE_REASON):
+    """Follow an unsubscribe link in a browser and give a reason, as a person does on
+    core's pages: confirm ("Are you sure...?"), then, from "Manage Subscriptions", pick an
+    opt-out reason of the subscription page and send it as its script does.
+
+    :param url: the site, e.g. ``http://localhost:8069``
+    :param link: the unsubscribe link of the received message
+    :param reason: a pattern of the label of the opt-out reason to pick
+    :return: the label of the reason given
+    """
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+    browser.addheaders = [("User-Agent", BROWSER)]
+    # the link: core's confirmation page and its form (hidden fields and CSRF token)
+    page = _open_page(browser, to_site(url, link))
+    (form,) = page.xpath("//form[contains(@action, 'confirm_unsubscribe')]")
+    fields = {field.name: field.value or "" for field in form.xpath(".//input[@name]")}
+    page = _open_page(
+        browser, to_site(url, form.get("action")), urllib.parse.urlencode(fields).encode()
+    )
+    # "Successfully unsubscribed!": its Manage Subscriptions button, the page asking why
+    manage = page.xpath("//a[contains(@href, '/unsubscribe?')]/@href")[0]
+    page = _open_page(browser, to_site(url, manage))
+    (portal,) = page.xpath("//*[@id='o_mailing_portal_subscription']")
+    (feedback,) = page.xpath("//*[@id='o_mailing_subscription_feedback']//form")
+    labels = {
+        label.get("for"): label.text_content().strip() for label in feedback.xpath(".//label")
+    }
+    radios = feedback.xpath(".//input[@name='opt_out_reason_id']")
+    (radio,) = [r for r in radios if re.search(reason, labels.get(r.get("id"), ""), re.I)]
+    # what the page's script posts (mailing_portal_subscription_feedback.js)
+    params = {
+        "csrf_token": feedback.xpath(".//input[@name='csrf_token']/@value")[0],
+        "document_id": int(portal.get("data-document-id") or 0),
+        "email": portal.get("data-email"),
+        "feedback": "",
+        "hash_token": portal.get("data-hash-token"),
+        "last_action": portal.get("data-last-action"),
+        "mailing_id": int(portal.get("data-mailing-id") or 0),
+        "opt_out_reason_id": int(radio.get("value")),
+    }
+    request = urllib.request.Request(
+        url + "/mailing/feedback",
+        data=json.dumps({"jsonrpc": "2.0", "method": "call", "params": params}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with browser.open(request, timeout=60) as response:
+        answer = json.loads(response.read())
+    if answer.get("result") is not True:
+        raise RuntimeError(f"the unsubscribe page refused the reason: {answer}")
+    return labels[radio.get("id")]
+
+
 def step_visit(url, mailboxes):
-    """Recipients read their mail: the open pixel is loaded, links are clicked."""
+    """Recipients read their mail: the open pixel is loaded, links are clicked, one
+    recipient unsubscribes and says why."""
     opener = urllib.request.build_opener(_NoRedirect)
     # a person's mail client, not a link scanner: a real client's user agent, and a click
     # some time after delivery (a click within seconds is counted as a machine's)
@@ -269,13 +355,18 @@ def step_visit(url, mailboxes):
         if "click" in actions and wait > 0:
             time.sleep(wait)
         for found in targets:
-            target = re.sub(r"^https?://[^/]+", url, found.replace("&amp;", "&"))
             try:
-                opener.open(target, timeout=30).read()
+                opener.open(to_site(url, found), timeout=30).read()
             except urllib.error.HTTPError as error:  # the click's redirect stops here
                 if error.code not in (301, 302, 303, 307):
                     raise
-        print(f"demo: {rcpt} {' and '.join(actions)}")
+        told = " and ".join(actions)
+        if "unsubscribe" in actions:
+            link = find_unsubscribe_link(html)
+            if not link:
+                raise RuntimeError(f"no unsubscribe link in {path}")
+            told += f" (reason: {unsubscribe(url, link)!r})"
+        print(f"demo: {rcpt} {told}")
 
 
 def render_answer(template, values, trace, bounce):

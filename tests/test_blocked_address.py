@@ -1,6 +1,9 @@
 """Why an address is blocked: reason, date, mailing or message, evidence; the contact's
 blocked symbol and evidence; unblocking asks a reason and logs it."""
 
+import re
+import urllib.parse
+
 from odoo.exceptions import UserError
 from odoo.tests import HttpCase
 from odoo.tests import tagged
@@ -226,3 +229,43 @@ class TestBlockedAddressUi(HttpCase):
         entry = self.env["mail.blacklist"].search([("email", "=", email)])
         self.assertEqual(entry.block_reason, "unsubscribed")
         self.assertEqual(entry.block_mailing_id, self.mailing)
+
+    def test_core_unsubscribe_link_records_mailing(self):
+        """The unsubscribe link of a mailing's body (core's confirmation page, whose form
+        posts to ``/mailing/confirm_unsubscribe`` without the mailing in the path) blocks
+        the address as *unsubscribed* by that mailing; the reason then given on the
+        subscription page becomes the evidence."""
+        email = "fine.tour@remote.example"
+        query = {
+            "document_id": self.fine.id,
+            "email": email,
+            "hash_token": self.mailing._generate_mailing_recipient_token(self.fine.id, email),
+        }
+        page = self.url_open(
+            f"/mailing/{self.mailing.id}/confirm_unsubscribe?{urllib.parse.urlencode(query)}"
+        )
+        self.assertEqual(page.status_code, 200)
+        csrf_token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        response = self.url_open(
+            "/mailing/confirm_unsubscribe",
+            data={"csrf_token": csrf_token, "mailing_id": self.mailing.id, **query},
+        )
+        self.assertEqual(response.status_code, 200)
+        entry = self.env["mail.blacklist"].search([("email", "=", email)])
+        self.assertEqual(entry.block_reason, "unsubscribed")
+        self.assertEqual(entry.block_mailing_id, self.mailing)
+
+        reason = self.env.ref("mass_mailing.mailing_subscription_optout_data_2")
+        result = self.make_jsonrpc_request(
+            "/mailing/feedback",
+            {
+                **query,
+                "mailing_id": self.mailing.id,
+                "last_action": "blocklist_add",
+                "opt_out_reason_id": reason.id,
+            },
+        )
+        self.assertIs(result, True)
+        self.env.invalidate_all()
+        self.assertEqual(entry.block_evidence, reason.name)
+        self.assertEqual(entry.block_mailing_id, self.mailing, "kept by the reason")

@@ -1,12 +1,17 @@
 """The demo: its data loads (demo/*.xml), the answers of ``scripts/demo_story.py`` are read
-by the bounce parser as the story says, and the story told in a test database blocks a
-contact for each block reason, with its evidence."""
+by the bounce parser as the story says, and the story told in a test database (its three
+steps, the recipients' visits over HTTP against the test server) blocks a contact for each
+block reason, with its evidence."""
 
 import importlib.util
+import tempfile
+from email import message_from_bytes
+from email import policy
 from pathlib import Path
 from types import SimpleNamespace
 from unittest.mock import patch
 
+from odoo.tests import HttpCase
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -65,28 +70,56 @@ def test_story_answers_parse_as_told():
 
 
 @tagged("post_install", "-at_install", "mass_mailing_delivery")
-class TestDemo(DeliveryCommon):
+class TestDemo(DeliveryCommon, HttpCase):
     def test_demo_data_loaded(self):
         mailing = self.env.ref("mass_mailing_delivery.mailing_demo_autumn_offer")
         self.assertEqual(mailing.state, "draft")
         report = mailing.get_delivery_report()
         self.assertEqual(report["ignored"].get("invalid"), 1, "Typo Contact")
         self.assertEqual(report["ignored"].get("duplicate"), 1, "Giulia Rossi (duplicate)")
-        self.assertEqual(report["blacklisted_by_reason"], {"unsubscribed": 1})
+        self.assertFalse(report["blacklisted_by_reason"], "nobody is blocked before the story")
+        hans = self.env["mail.blacklist"].search([("email", "=", "hans.schmidt@example.de")])
+        self.assertFalse(hans, "Hans unsubscribes in the story, not in the demo data")
         for xmlid in ("mailing_demo_winter_sale", "mailing_demo_new_year"):
             self.assertEqual(self.env.ref(f"mass_mailing_delivery.{xmlid}").state, "draft")
 
-    @mute_logger("odoo.addons.mail.models.mail_mail", "odoo.addons.mail.models.mail_thread")
-    def test_story_blocks_for_each_reason(self):
-        """The steps ``send`` and ``bounces`` of the story, as ``make demo`` runs them
-        (the recipients' visits are left out: they block nobody)."""
+    def tell_story(self):
+        """Tell the three steps of the story, as ``make demo`` does: ``send`` and
+        ``bounces`` in this test's database, ``visit`` over HTTP against the test server,
+        reading the messages the loopback SMTP server kept.
+
+        :return: the autumn offer, the mailing whose unsubscribe link Hans followed
+        """
         story = load_story()
         story.CRON_WAIT = 0  # no cron runs in a test: the story sends the mailings itself
+        story.SCANNER_SECONDS = 0  # no wait before the clicks: they block nobody
+        mailboxes = tempfile.mkdtemp(prefix="mmd-demo-mailboxes-")
+        self.addCleanup(setattr, self.smtpd.handler, "store_dir", "")
+        self.smtpd.handler.store_dir = mailboxes
+        autumn = self.env.ref("mass_mailing_delivery.mailing_demo_autumn_offer")
         env = self.env(user=self.env.ref("base.user_admin"))
         with self.real_smtp(), patch.object(self.env.cr, "commit", self.env.flush_all):
             story.step_send(env)
+            self.env.flush_all()
+            # the story finds the unsubscribe link in the message Hans received
+            (received,) = Path(mailboxes).glob("*-hans.schmidt@example.de.eml")
+            message = message_from_bytes(received.read_bytes(), policy=policy.default)
+            link = story.find_unsubscribe_link(message.get_body(("html",)).get_content())
+            self.assertIn(f"/mailing/{autumn.id}/confirm_unsubscribe?", link)
+            header = message["List-Unsubscribe"]
+            self.assertIn(f"/mailing/{autumn.id}/unsubscribe_oneclick?", header)
+            story.step_visit(self.base_url(), mailboxes)
+            self.env.invalidate_all()  # the visits wrote through the test server
             story.step_bounces(env)
         self.env.invalidate_all()
+        return autumn
+
+    @mute_logger("odoo.addons.mail.models.mail_mail", "odoo.addons.mail.models.mail_thread")
+    def test_story_blocks_for_each_reason(self):
+        """The story blocks a contact for each reason, with its evidence; Hans Schmidt
+        follows the unsubscribe link of the autumn offer he received and gives his reason
+        on core's page."""
+        autumn = self.tell_story()
         entries = self.env["mail.blacklist"].search([("email", "in", list(BLOCKED))])
         self.assertEqual({entry.email: entry.block_reason for entry in entries}, BLOCKED)
         for entry in entries:
@@ -96,6 +129,14 @@ class TestDemo(DeliveryCommon):
                     self.assertTrue(entry.bounce_event_id, "the bounce is the evidence")
         lena = entries.filtered(lambda e: e.email == "lena.fischer@example.de")
         self.assertEqual(lena.block_mailing_id.subject, "Happy new year", "the third mailing")
+        # Hans: blocked by the autumn offer's unsubscribe link, his reason as evidence
+        hans = entries.filtered(lambda e: e.email == "hans.schmidt@example.de")
+        reason = self.env.ref("mass_mailing.mailing_subscription_optout_data_2")
+        self.assertEqual(hans.opt_out_reason_id, reason)
+        self.assertEqual(hans.block_evidence, reason.name)
+        self.assertEqual(hans.block_mailing_id, autumn)
+        received = autumn.mailing_trace_ids.filtered(lambda t: t.email == hans.email)
+        self.assertIn(received.trace_status, ("sent", "open"), "he received it")
 
         # the custom registry entry re-labelled Tom's bounce, classified generically first
         entry = self.env["mail.delivery.error"].search(
@@ -107,12 +148,16 @@ class TestDemo(DeliveryCommon):
         # the autumn mailing's banners: ignored by block reason, not sent by permanence
         mailing = self.env.ref("mass_mailing_delivery.mailing_demo_autumn_offer")
         report = mailing.get_delivery_report()
-        self.assertEqual(report["blacklisted_by_reason"], {"unsubscribed": 1, "manual": 1})
+        self.assertEqual(report["blacklisted_by_reason"], {"manual": 1}, "Peter Weber")
         self.assertTrue(report["failed"].get("permanent"), "Marco Bianchi: 550 5.1.1")
         self.assertTrue(report["failed"].get("temporary"), "Anna Nowak, Luc Dubois")
         summary = mailing.get_live_summary()
         self.assertEqual(summary["ignored"], report["ignored_total"], "as the banner says")
         self.assertEqual(summary["not_sent"], report["failed_total"], "as the banner says")
+        # the later mailings ignore Hans, who unsubscribed from the autumn offer
+        for xmlid in ("mailing_demo_winter_sale", "mailing_demo_new_year"):
+            later = self.env.ref(f"mass_mailing_delivery.{xmlid}").get_delivery_report()
+            self.assertEqual(later["blacklisted_by_reason"], {"unsubscribed": 1}, xmlid)
 
         if "account.move" in self.env:
             failed = self.env["account.move"].search(
