@@ -410,7 +410,7 @@ class TestSMTPFaults(DeliveryCommon):
         temporary = {email for email, state in expected.items() if state[2] == "temporary"}
         action = mailing.action_retry_failed()
         self.assertIn(
-            f"{len(temporary)} temporary failures sent again", action["params"]["message"]
+            f"Temporary failures sent again: {len(temporary)};", action["params"]["message"]
         )
         with self.real_smtp():
             self.assertLessEqual(self._run_queue(mailing, max_runs=5), 2)

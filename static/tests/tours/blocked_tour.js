@@ -12,10 +12,17 @@ registry.category("web_tour.tours").add("mass_mailing_delivery_blocked_contact_t
             run: "edit Blocked Tour",
         },
         {
-            content: "Validate the search",
-            trigger: ".o_searchview_input",
+            // click the proposal once it is shown: Enter pressed before the (debounced)
+            // proposals render searches nothing on a loaded machine
+            content: "Validate the search (the first proposal)",
+            trigger: ".o_searchview_autocomplete .o_menu_item:first:contains('Blocked Tour')",
             timeout: 30000,
-            run: "press Enter",
+            run: "click",
+        },
+        {
+            content: "The search is applied",
+            trigger: ".o_searchview_facet:contains('Blocked Tour')",
+            timeout: 30000,
         },
         {
             content: "The card shows the blocked symbol with the reason",

@@ -35,10 +35,17 @@ registry.category("web_tour.tours").add("mass_mailing_delivery_sent_log_tour", {
             run: "edit ZOE@NOUSER",
         },
         {
+            // click the proposal once it is shown: Enter pressed before the (debounced)
+            // proposals render searches nothing on a loaded machine
             content: "Search by recipient (the first proposal)",
-            trigger: ".o_searchview_input",
+            trigger: ".o_searchview_autocomplete .o_menu_item:first:contains('ZOE@NOUSER')",
             timeout: 30000,
-            run: "press Enter",
+            run: "click",
+        },
+        {
+            content: "The search is applied",
+            trigger: ".o_searchview_facet:contains('ZOE@NOUSER')",
+            timeout: 30000,
         },
         {
             content: "Only the customer's e-mail is listed, failed",
