@@ -30,11 +30,18 @@ class MailMail(models.Model):
 
     def write(self, vals):
         res = super().write(vals)
-        if vals.get("state") == "exception" and "delivery_error_id" not in vals:
+        if (
+            vals.get("state") == "exception"
+            and "delivery_error_id" not in vals
+            and not self.env.context.get("mmd_link_at_postprocess")
+        ):
             self._link_delivery_errors()
         return res
 
     def _postprocess_sent_message(self, success_pids, failure_reason=False, failure_type=None):
+        if self.env.context.get("mmd_link_at_postprocess"):
+            # while sending, the failures are classified here, once (see ``_send``)
+            self._link_delivery_errors()
         # mass mailing traces keep the server's own reply (core leaves them "unknown")
         failed_traces = (
             self.sudo().filtered("mailing_id").mailing_trace_ids if failure_type else None
@@ -146,7 +153,12 @@ class MailMail(models.Model):
         refused, ``421`` greeting...), the mail in hand fails with that reason (a
         temporary failure, retryable) and the rest of the batch stays queued for the
         next run of the queue, untouched: trying each of them now would meet the same
-        server (with a connection timeout each, for a host that does not answer)."""
+        server (with a connection timeout each, for a host that does not answer).
+
+        Core marks every mail failed ("Error without exception") just before sending
+        it: the failures are classified in ``_postprocess_sent_message``, once a send
+        failed for real, not at each of these marks (a fifth of the sending time)."""
+        self = self.with_context(mmd_link_at_postprocess=True)  # noqa: PLW0642
         remaining = self
         while remaining:
             # core sends in this order, and marks each mail before sending it

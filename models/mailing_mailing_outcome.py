@@ -81,6 +81,9 @@ class MailingMailing(models.Model):
     # ------------------------------------------------------------
 
     def _compute_has_outcome_tags(self):
+        # read on every trace update while sending, after each commit emptied the cache:
+        # fetch the tag columns only, not the whole mailing (its bodies)
+        self.fetch(list(OUTCOME_TAG_FIELDS.values()))
         for mailing in self:
             mailing.has_outcome_tags = any(mailing[fname] for fname in OUTCOME_TAG_FIELDS.values())
 
