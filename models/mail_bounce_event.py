@@ -463,16 +463,7 @@ class MailBounceEvent(models.Model):
             entry, _result = Error._classify(
                 diagnostic, smtp_code=code, status=status, recipient=f"x@{domain}" if domain else ""
             )
-            changed = self.browse(
-                event.id
-                for event in group
-                if event.delivery_error_id != entry
-                and (
-                    not event.delivery_error_id
-                    or entry in entries
-                    or event.delivery_error_id in entries
-                )
-            )
+            changed = self.browse(Error._get_relinked_ids(group, entry, saved=entries))
             changed.write({"delivery_error_id": entry.id})
             linked += len(changed) if entry else 0
         return linked

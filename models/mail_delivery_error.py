@@ -320,6 +320,27 @@ class MailDeliveryError(models.Model):
         return expression.OR([domain, *conditions])
 
     @api.model
+    def _get_relinked_ids(self, records, entry, saved=None):
+        """The ids of ``records`` (one classification group) to link to ``entry``, per
+        the rules of :meth:`_link_failures`.
+
+        :param records: records with a ``delivery_error_id`` field, classified ``entry``
+        :param entry: their best match (``mail.delivery.error``, possibly empty)
+        :param saved: the entries just saved, or None (a failure being recorded)
+        :return: list of ids
+        """
+        if saved is None:
+            return [record.id for record in records if entry]
+        return [
+            record.id
+            for record in records
+            if record.delivery_error_id != entry
+            and (
+                not record.delivery_error_id or entry in saved or record.delivery_error_id in saved
+            )
+        ]
+
+    @api.model
     def _link_failures(self, records, diagnostic_of, recipient_of, saved=None):
         """Link failed ``records`` (traces, mails...) to their registry entry.
 
@@ -343,19 +364,7 @@ class MailDeliveryError(models.Model):
         linked = 0
         for (diagnostic, domain), group in groups.items():
             entry, _result = self._classify(diagnostic, recipient=f"x@{domain}" if domain else "")
-            if saved is None:
-                changed = [record.id for record in group if entry]
-            else:
-                changed = [
-                    record.id
-                    for record in group
-                    if record.delivery_error_id != entry
-                    and (
-                        not record.delivery_error_id
-                        or entry in saved
-                        or record.delivery_error_id in saved
-                    )
-                ]
+            changed = self._get_relinked_ids(group, entry, saved)
             if changed:
                 records.browse(changed).write({"delivery_error_id": entry.id})
                 linked += len(changed) if entry else 0
