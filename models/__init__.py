@@ -11,6 +11,7 @@ from . import mail_delivery_health
 from . import mail_delivery_report
 from . import mail_mail
 from . import mail_mail_alert
+from . import mail_mail_queue
 from . import mail_mail_throttle
 from . import mail_mail_tracking
 from . import mail_message

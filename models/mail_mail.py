@@ -113,8 +113,11 @@ class MailMail(models.Model):
         another worker sends it at the same time, but the ORM defers that UPDATE past
         the SMTP conversation: two workers on one queue then both send the mail (the
         test of two workers proves it). Flushing it here takes the row lock first: the
-        second worker waits, then fails to serialize and sends nothing."""
-        self.flush_recordset(["state", "failure_reason"])
+        second worker waits, then fails to serialize and sends nothing. A mail the
+        mail queue claimed (``mmd_claimed``, see ``mail_mail_queue``) is this worker's
+        alone: no lock to take."""
+        if not self.env.context.get("mmd_claimed"):
+            self.flush_recordset(["state", "failure_reason"])
         email_list = super()._prepare_outgoing_list(
             mail_server=mail_server, recipients_follower_status=recipients_follower_status
         )

@@ -30,6 +30,9 @@ class MailMail(models.Model):
         Rule = self.env["mail.delivery.alert.rule"]
         for mail_sudo in documents:
             Rule._alert_failed_mail(mail_sudo)
-        if mailings:
+        if mailings and self.env.context.get("mmd_claimed"):
+            # a claimed batch checks its mailings' failure rate once, at its end
+            self.env.cr.cache.setdefault("mmd_mailings_to_check", set()).update(mailings.ids)
+        elif mailings:
             Rule._check_mailings(mailings)
         return res

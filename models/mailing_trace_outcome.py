@@ -44,8 +44,17 @@ class MailingTrace(models.Model):
         """Tag the recipients of ``self`` per the tags of their mailing (no-op
         for the mailings without outcome tags)."""
         traces = self.sudo()
+        # a claimed batch of the mail queue reads each mailing's tags once (core commits
+        # after each e-mail, which empties the ORM cache)
+        known = (
+            self.env.cr.cache.setdefault("mmd_outcome_tag_mailings", {})
+            if self.env.context.get("mmd_claimed")
+            else {}
+        )
         for mailing in traces.mass_mailing_id:
-            if mailing.has_outcome_tags:
+            if mailing.id not in known:
+                known[mailing.id] = mailing.has_outcome_tags
+            if known[mailing.id]:
                 mailing._apply_outcome_tags(
                     traces.filtered(lambda t, m=mailing: t.mass_mailing_id == m)
                 )

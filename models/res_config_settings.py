@@ -38,6 +38,21 @@ class ResConfigSettings(models.TransientModel):
         "original Message-ID. The bounce mailbox must accept plus-addressed mail.",
     )
 
+    mmd_parallel_senders = fields.Integer(
+        string="Parallel senders",
+        config_parameter=PARAM_PREFIX + "parallel_senders",
+        default=1,
+        help="Scheduled actions sending the mail queue at once, each in a cron thread of its "
+        "own with its own SMTP connection (1: the mail queue alone, as Odoo does). Each "
+        "needs a free cron thread (max_cron_threads, on this server or on another one "
+        "using the same database).",
+    )
+
+    def set_values(self):
+        res = super().set_values()
+        self.env["mail.mail"]._mmd_sync_sender_crons(max(self.mmd_parallel_senders, 1))
+        return res
+
     def action_mmd_synchronize(self):
         return self.env["mail.bounce.event"].action_synchronize()
 

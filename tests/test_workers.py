@@ -190,6 +190,95 @@ class TestWorkers(TransactionCase):
             traces = env["mailing.trace"].search([("mass_mailing_id", "=", mailing_id)])
             self.assertEqual(Counter(traces.mapped("trace_status")), Counter({"sent": len(emails)}))
 
+    def _set_committed_param(self, key, value):
+        """Commit the system parameter ``key`` (restored after the test)."""
+        with self.registry.cursor() as cr:
+            params = api.Environment(cr, SUPERUSER_ID, {})["ir.config_parameter"]
+            previous = params.get_param(key)
+            params.set_param(key, value)
+        self.addCleanup(self._restore_param, key, previous)
+
+    def _restore_param(self, key, value):
+        with self.registry.cursor() as cr:
+            api.Environment(cr, SUPERUSER_ID, {})["ir.config_parameter"].set_param(key, value)
+
+    @mute_logger("odoo.addons.mail.models.mail_mail", "odoo.sql_db")
+    def test_three_parallel_senders_on_one_mailing_send_each_mail_once(self):
+        """*Parallel senders* 3: the mail queue's scheduled action and two parallel sender
+        scheduled actions run at once (three cron threads, each with its own cursor and
+        SMTP connection), on one mailing of 90 e-mails, against a relay answering each
+        message after 30 ms. Each claims its own batches of 10: every recipient receives
+        the mail exactly once, every trace is sent, nothing is left queued, and the
+        senders' SMTP sessions overlapped in time (they sent side by side)."""
+        emails = [f"parallel.{idx}@example.com" for idx in range(90)]
+        mailing_id, mail_ids, _order = self._committed_mailing(emails, "Three senders")
+        self._set_committed_param("mass_mailing_delivery.send_claim_size", "10")
+        with self.registry.cursor() as cr:
+            crons = api.Environment(cr, SUPERUSER_ID, {})["mail.mail"]._mmd_sync_sender_crons(3)
+            self.assertEqual(len(crons), 2, "two parallel senders beside the mail queue")
+            self.assertEqual(crons.mapped("code"), ["model._mmd_cron_send_queue()"] * 2)
+            cron_ids = crons.ids
+        self.addCleanup(self._cleanup, "ir.cron", cron_ids)
+        self.smtpd.reset()
+        self.smtpd.handler.latency_ms = 30
+        self.addCleanup(setattr, self.smtpd.handler, "latency_ms", 0)
+
+        # what each scheduled action runs: the mail queue, then the two parallel senders
+        senders = [
+            lambda env: env["mail.mail"].process_email_queue(),
+            lambda env: env["mail.mail"]._mmd_cron_send_queue(),
+            lambda env: env["mail.mail"]._mmd_cron_send_queue(),
+        ]
+        with self.real_smtp() as smtpd:
+            errors = self._run_senders(senders)
+            received = smtpd.received
+        self.assertEqual(errors, [])
+
+        self.assertEqual(
+            Counter(rcpt for msg in received for rcpt in msg.rcpt_tos),
+            Counter(emails),
+            "each recipient received it exactly once",
+        )
+        states = self._queue_states(mailing_id, mail_ids)
+        self.assertEqual(set(states.values()), {("deleted", False, "sent")})
+        # side by side: a message of one SMTP session arrived between two of another
+        peers = [msg.peer for msg in received]
+        overlapping = {
+            peer
+            for peer in set(peers)
+            if len(set(peers[peers.index(peer) : len(peers) - peers[::-1].index(peer)]) - {peer})
+        }
+        self.assertGreaterEqual(len(overlapping), 2, "the senders sent at the same time")
+        with self.registry.cursor() as cr:
+            cr.execute(
+                SQL("SELECT count(*) FROM ir_cron_trigger WHERE cron_id IN %s", tuple(cron_ids))
+            )
+            self.assertTrue(cr.fetchone()[0], "the mail queue woke the parallel senders")
+
+    def _run_senders(self, senders):
+        """Run each of ``senders`` (``callable(env)``) in a thread of its own with its own
+        committing cursor, all at once; return the errors raised."""
+        barrier = threading.Barrier(len(senders))
+        errors = []
+
+        def sender(target):
+            try:
+                with self.registry.cursor() as cr:
+                    cr.execute("SET lock_timeout = '30s'")
+                    env = api.Environment(cr, SUPERUSER_ID, {})
+                    barrier.wait(timeout=20)
+                    target(env)
+                    cr.commit()
+            except Exception as error:  # a sender's failure is reported by the test
+                errors.append(error)
+
+        threads = [threading.Thread(target=sender, args=(target,)) for target in senders]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        return errors
+
     @mute_logger("odoo.addons.mail.models.mail_thread", "odoo.sql_db")
     def test_two_workers_on_one_bounce_mailbox_count_each_bounce_once(self):
         """The same DSN fetched by two workers at once (two fetchmail runs racing on an

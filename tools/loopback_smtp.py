@@ -25,7 +25,11 @@ Faults, for the reliability tests: a rule's reply may instead name a fault,
   stops listening: new connections are refused (``ECONNREFUSED``) until
   :meth:`LoopbackSMTPServer.listen` is called, as after a crash of the MTA;
 
-and :meth:`RefusingHandler.refuse_connections` (or :attr:`RefusingHandler.greeting` set to
+A relay with latency: ``latency_ms`` (``--latency-ms``) makes the server wait that many
+milliseconds before it answers each message's DATA, as a relay 30 to 100 ms away does
+(the wait is asynchronous: concurrent connections wait side by side, as on a real relay).
+
+And :meth:`RefusingHandler.refuse_connections` (or :attr:`RefusingHandler.greeting` set to
 a reply, e.g. ``421 4.3.2 Service not available``) makes the next new connections (or
 every one) get that reply as greeting, then closed.
 
@@ -117,6 +121,8 @@ class RefusingHandler:
     #: recipients of every message the ``!hang`` fault has held (list of lists), as the
     #: hang starts: a test knows the client is waiting in the middle of DATA
     hung: list = field(default_factory=list)
+    #: milliseconds the server waits before it answers each message's DATA (a remote relay)
+    latency_ms: float = 0
 
     def refuse_connections(self, reply, count=None):
         """Greet the next ``count`` new connections (every one when ``None``) with
@@ -171,6 +177,8 @@ class RefusingHandler:
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.latency_ms:
+            await asyncio.sleep(self.latency_ms / 1000.0)
         fault = getattr(envelope, "mmd_fault", "")
         if fault:
             action, _sep, argument = fault.partition(" ")
@@ -222,14 +230,17 @@ class LoopbackSMTPServer:
     :param port: TCP port; 0 picks a free one.
     :param rules: refusal rules (see :class:`RefusingHandler`).
     :param log_path: optional JSON-lines log of accepted messages.
+    :param latency_ms: milliseconds of delay before answering each message's DATA.
     """
 
-    def __init__(self, port=0, rules=None, log_path="", host="127.0.0.1", store_dir=""):
-
+    def __init__(  # noqa: PLR0917 (the latency joined the existing positional options)
+        self, port=0, rules=None, log_path="", host="127.0.0.1", store_dir="", latency_ms=0
+    ):
         self.handler = RefusingHandler(
             rules=dict(DEFAULT_RULES if rules is None else rules),
             log_path=log_path,
             store_dir=store_dir,
+            latency_ms=latency_ms,
         )
         self.host = host
         self.port = port or free_port(host)
@@ -354,9 +365,16 @@ def main(argv=None):
     parser.add_argument("--port", type=int, default=2525)
     parser.add_argument("--log", default="", help="JSON-lines file of accepted messages")
     parser.add_argument("--store", default="", help="folder keeping each message (.eml)")
+    parser.add_argument(
+        "--latency-ms", type=float, default=0, help="delay before answering each DATA (ms)"
+    )
     args = parser.parse_args(argv)
     server = LoopbackSMTPServer(
-        port=args.port, log_path=args.log, host=args.host, store_dir=args.store
+        port=args.port,
+        log_path=args.log,
+        host=args.host,
+        store_dir=args.store,
+        latency_ms=args.latency_ms,
     ).start()
     # pylint: disable=print-used
     print(f"loopback SMTP server on {args.host}:{server.port}; refusing:", flush=True)
