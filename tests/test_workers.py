@@ -220,6 +220,7 @@ class TestWorkers(TransactionCase):
             cron_ids = crons.ids
         self.addCleanup(self._cleanup, "ir.cron", cron_ids)
         self.smtpd.reset()
+        self.addCleanup(self.smtpd.reset)  # the other tests count what the server received
         self.smtpd.handler.latency_ms = 30
         self.addCleanup(setattr, self.smtpd.handler, "latency_ms", 0)
 
