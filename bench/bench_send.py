@@ -10,8 +10,9 @@ In one run, core and the addon, interleaved, on
   (``--workers``; core's mail queue is one scheduled action: one worker).
 
 A worker is an Odoo process of its own running Odoo's scheduler (``ir.cron``'s
-``_process_jobs``, what a cron thread runs) on the database, in a loop, as a cron thread
-of an Odoo server does; N workers are N cron threads (of one server or of several).
+``_process_jobs``, what a cron thread runs) on the database, in a loop, waiting between
+two rounds for the scheduler's ``cron_trigger`` notification (at most 1 s), as a cron
+thread of an Odoo server does; N workers are N cron threads (of one server or of several).
 With the addon, *Parallel senders* is set to the number of workers: the mail queue's
 scheduled action and N - 1 parallel sender scheduled actions, each claiming its own
 batches. Every other scheduled action is switched off in both databases. The mailing is
@@ -56,11 +57,12 @@ from odoo.tools import config
 #: an Odoo cron thread in a process of its own: runs the scheduler on the database until
 #: nothing is queued, then prints its CPU time and peak memory
 WORKER_SCRIPT = """
-import cProfile, json, pstats, resource, sys, time
+import cProfile, json, pstats, resource, select, sys, time
 import odoo
 from odoo import SUPERUSER_ID, api
 from odoo.addons.base.models.ir_cron import ir_cron
 from odoo.modules.registry import Registry
+from odoo.sql_db import db_connect
 from odoo.tools import config
 config.parse_config(["-c", sys.argv[1], "-d", sys.argv[2], "--no-http", "--log-level=warn"])
 registry = Registry(sys.argv[2])
@@ -76,9 +78,18 @@ sys.stdin.readline()  # go
 start = resource.getrusage(resource.RUSAGE_SELF)
 if profile:
     profile.enable()
+# as Odoo's cron threads: run the ready jobs, then wait for a trigger's notification
+listen_cr = db_connect("postgres").cursor()
+listen_cr.execute("LISTEN cron_trigger")
+listen_cr.commit()
+pg_conn = listen_cr._cnx
 while queued():
     ir_cron._process_jobs(sys.argv[2])
-    time.sleep(0.1)
+    if queued():
+        select.select([pg_conn], [], [], 1.0)
+        pg_conn.poll()
+        pg_conn.notifies.clear()
+listen_cr.close()
 if profile:
     profile.disable()
     profile.dump_stats(sys.argv[3])
