@@ -46,6 +46,8 @@ RESULT_FIELDS = {
     "feedback_type",
     "category",
     "permanence",
+    "smtp_command",
+    "reader",
 }
 CLI_KEYS = {"file", "recipient", "kind", "category", "smtp_code", "status", "diagnostic"}
 
@@ -209,7 +211,11 @@ def test_kind_follows_the_given_registry():
     [result] = bounce.parse_bounce(raw, matcher=delivery_errors.Matcher([]))
     assert (result.kind, result.category) == ("hard", "recipient_unknown"), "RFC 3463 fallback"
     assert bounce.failure_kind("authentication", "permanent", "5.7.26", 550) == "soft"
-    assert bounce.failure_kind("unknown", "permanent", None, 554) == "hard"
+    # hard only on evidence about the address: an unexplained 5xx failure is soft
+    assert bounce.failure_kind("unknown", "permanent", None, 554) == "soft"
+    assert bounce.failure_kind("sender_blocked", "permanent", "5.7.1", 550) == "soft"
+    for category in ("recipient_unknown", "domain_unknown", "mailbox_disabled", "mailbox_moved"):
+        assert bounce.failure_kind(category, "permanent", "5.0.0", 550) == "hard"
     assert bounce.failure_kind("unknown", "temporary") == "soft"
 
 
