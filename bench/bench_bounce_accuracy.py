@@ -29,8 +29,7 @@ content       contenterror, spamdetected, virusdetected  content_rejected, virus
 sender        blocked, rejected, securityerror,          sender_blocked, sender_rejected,
               policyviolation, norelaying                authentication, policy_rejected
 rate          toomanyconn                                rate_limited
-network       networkerror                               network_error
-expired       expired                                    expired
+unreachable   networkerror, expired                      network_error, expired
 server        systemerror, systemfull, mailererror,      server_error
               syntaxerror
 complaint     feedback                                   complaint
@@ -86,8 +85,8 @@ SISIMAI_GROUP = {
     "policyviolation": "sender",
     "norelaying": "sender",
     "toomanyconn": "rate",
-    "networkerror": "network",
-    "expired": "expired",
+    "networkerror": "unreachable",
+    "expired": "unreachable",
     "systemerror": "server",
     "systemfull": "server",
     "mailererror": "server",
@@ -111,8 +110,8 @@ PARSER_GROUP = {
     "authentication": "sender",
     "policy_rejected": "sender",
     "rate_limited": "rate",
-    "network_error": "network",
-    "expired": "expired",
+    "network_error": "unreachable",
+    "expired": "unreachable",
     "server_error": "server",
     "complaint": "complaint",
     "auto_reply": "auto_reply",

@@ -16,6 +16,16 @@ from .message import command_of
 from .message import smtp_reply
 from .message import truncate
 
+#: the category of a failure nothing else explains, by the SMTP command it answered: a
+#: refusal of the connection or of the greeting is about the sending host, one of MAIL FROM
+#: about the sender address
+COMMAND_CATEGORIES = {
+    "CONNECT": "sender_blocked",
+    "HELO": "sender_blocked",
+    "EHLO": "sender_blocked",
+    "MAIL": "sender_rejected",
+}
+
 
 def failure_kind(category, permanence=None, status=None, smtp_code=None):
     """``hard`` or ``soft`` for a recipient whose delivery was given up: ``hard`` only for a
@@ -58,9 +68,26 @@ def finish(found, matcher, message_id="", reader=""):
     classify(result, matcher)
     action = found.action
     if action == "failed":
+        refine(result)
         result.kind = failure_kind(result.category)
     elif action in ("delayed", "delivered"):
         result.kind = action
     else:
         result.kind = "unknown"
     return result
+
+
+def refine(result):
+    """Refine the category of a failure the registry left unexplained (``unknown``) or
+    generic (``server_error``): given up after temporary failures (a 4.x.x status in a
+    failure report) it expired, and an unknown domain reported with a temporary status is a
+    DNS failure, not evidence about the address; refused at the connection, greeting or MAIL FROM it is about
+    the sender."""
+    klass = (result.status or "")[:1] or str(result.smtp_code or "")[:1]
+    if result.category == "domain_unknown" and klass == "4":
+        # a DNS answer the reporting server itself took for temporary (4.x.x)
+        result.category = "network_error"
+    elif result.category in ("unknown", "server_error") and klass == "4":
+        result.category = "expired"
+    elif result.category == "unknown" and result.smtp_command in COMMAND_CATEGORIES:
+        result.category = COMMAND_CATEGORIES[result.smtp_command]
