@@ -72,9 +72,17 @@ ORIGINAL_MARKER_RE = re.compile(
     r"^\s*(?:-{2,}\s*)?(?:This is a copy of the message|Below this line is a copy"
     r"|Original message follows|Original message headers|The original message"
     r"|Ursprüngliche Nachrichtenkopfzeilen|En-têtes du message d'origine"
-    r"|Intestazioni del messaggio originale|Oryginalne nagłówki"
-    r"|-+ ?Original Message ?-+|Return-Path:|Received: from)",
+    r"|Intestazioni del messaggio originale|Oryginalne nagłówki|The header of the original"
+    r"|-+ ?(?:Original|Returned) Message ?-+|Return-Path:|Received: from)",
     re.IGNORECASE | re.MULTILINE,
+)
+#: a line that introduces what follows ("because:", "Reason:", "The following address
+#: failed:", "Technical details of permanent failure:"), not a reason itself
+LABEL_RE = re.compile(r"^[^.!?]{0,80}:$")
+SEPARATOR_RE = re.compile(r"^[-=_*#~ ]{3,}$|^-{2,}[^-]{0,60}-{2,}$")
+#: a header line of a copied message ("To:", "Date:", "Received: from")
+HEADER_LINE_RE = re.compile(
+    r"^(?:To|From|Subject|Sent|Date|Received|Message-ID|Return-Path|Cc):\s", re.IGNORECASE
 )
 DELAY_RE = re.compile(
     r"THIS IS A WARNING ONLY|Delivery incomplete|will (?:be )?retr(?:y|ied)|will continue to"
@@ -435,14 +443,35 @@ def text_near(text, recipient, window=700):
 
 
 def bare_address_reason(before, after):
-    """The reason of an address alone on its line: the next paragraph's first line, else the
-    heading above it (neither when it names an address or starts the original message)."""
+    """The reason of an address alone on its line: the paragraph that follows it (past a
+    label such as "because:", "Reason:" or "Technical details of permanent failure:"), else
+    the paragraph above it (past the label that introduces the address list). Neither when it
+    names an address or starts the original message."""
     rest = after.split("\n", 1)[1] if "\n" in after else ""
-    for line in (rest.strip().split("\n", 1)[0], before.strip().rsplit("\n", 1)[-1]):
-        candidate = line.strip()
-        if candidate and "@" not in candidate and not ORIGINAL_MARKER_RE.match(candidate):
-            return candidate[:300]
-    return ""
+    below = _reason_lines(rest.split("\n"))
+    if below:
+        return below
+    return _reason_lines(list(reversed(before.split("\n"))), upwards=True)
+
+
+def _reason_lines(lines, upwards=False):
+    """The first paragraph of ``lines`` that is a reason (at most 3 lines, joined), skipping
+    blank lines and labels; '' when an address or the original message comes first."""
+    kept = []
+    for raw in lines[:30]:
+        line = raw.strip()
+        if not line or LABEL_RE.match(line) or SEPARATOR_RE.match(line):
+            if kept:
+                break
+            continue
+        if "@" in line or ORIGINAL_MARKER_RE.match(line) or HEADER_LINE_RE.match(line):
+            break
+        kept.append(line)
+        if len(kept) == 3:
+            break
+    if upwards:
+        kept.reverse()
+    return " ".join(kept)[:300]
 
 
 def reply_lines(text, code):

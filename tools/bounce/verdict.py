@@ -9,6 +9,8 @@ sender's IP on a blocklist, an SPF failure, a policy or spam rejection, an expir
 a network error, and a permanent failure nothing explains.
 """
 
+import re
+
 from .message import HARD_CATEGORIES
 from .message import BounceResult
 from .message import classify
@@ -16,6 +18,8 @@ from .message import command_of
 from .message import smtp_reply
 from .message import truncate
 
+#: a DNS lookup's answer quoted in a diagnostic
+DNS_RE = re.compile(r"\bdns\b|nxdomain|name server|name service|lookup", re.IGNORECASE)
 #: the category of a failure nothing else explains, by the SMTP command it answered: a
 #: refusal of the connection or of the greeting is about the sending host, one of MAIL FROM
 #: about the sender address
@@ -84,7 +88,7 @@ def refine(result):
     DNS failure, not evidence about the address; refused at the connection, greeting or MAIL FROM it is about
     the sender."""
     klass = (result.status or "")[:1] or str(result.smtp_code or "")[:1]
-    if result.category == "domain_unknown" and klass == "4":
+    if result.category == "domain_unknown" and klass == "4" and DNS_RE.search(result.diagnostic):
         # a DNS answer the reporting server itself took for temporary (4.x.x)
         result.category = "network_error"
     elif result.category in ("unknown", "server_error") and klass == "4":
