@@ -30,8 +30,13 @@ import logging
 
 from . import arf
 from . import autoreply
+from . import domino
 from . import dsn
+from . import exchange2003
+from . import exim
 from . import fallback
+from . import gmail
+from . import googlegroups
 from .message import KINDS
 from .message import MAX_DIAGNOSTIC
 from .message import MAX_SIZE
@@ -70,7 +75,7 @@ __all__ = (
 _logger = logging.getLogger(__package__)
 
 #: the readers of mail server families and providers, tried in this order (see docstring)
-READERS = ()
+READERS = (googlegroups, gmail, exim, domino, exchange2003)
 
 
 def read_message(msg, matcher):

@@ -125,7 +125,7 @@ CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 #: end of DATA command", "MAIL FROM:<...>")
 COMMAND_RE = re.compile(
     r"\b(?:after|in reply to|to|while sending|during|at)\s+(?:the\s+)?(?:end of\s+)?"
-    r"(RCPT\s+TO|MAIL\s+FROM|DATA|HELO|EHLO|RCPT|MAIL|(?:end of )?data|connect)\b"
+    r"(RCPT\s+TO|MAIL\s+FROM|DATA|HELO|EHLO|RCPT|MAIL|(?:end of )?data|connect|initial connection)\b"
     r"|^\s*>>>\s+(RCPT|MAIL|DATA|HELO|EHLO)\b",
     re.IGNORECASE | re.MULTILINE,
 )
@@ -395,7 +395,7 @@ def command_of(text):
     if not match:
         return ""
     word = (match.group(1) or match.group(2)).upper().split()[-1]
-    return {"TO": "RCPT", "FROM": "MAIL"}.get(word, word)
+    return {"TO": "RCPT", "FROM": "MAIL", "CONNECTION": "CONNECT"}.get(word, word)
 
 
 def report_text(parts):
@@ -538,3 +538,47 @@ def load(raw, max_size):
         # CRLF (Windows, SMTP) and CR (old Mac) line endings read as LF: same result
         data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     return message_from_bytes(data, policy=compat32)
+
+
+# ---- helpers of the family readers ----
+
+
+def sender_address(msg):
+    """The lower-case address of the bounce's ``From`` ('' when none)."""
+    return normalize_address(header(msg, "From"))
+
+
+def paragraph_after(text, marker):
+    """The lines of the paragraph that follows the first match of the compiled ``marker`` in
+    ``text`` (blank lines before it skipped), '' when the marker is absent."""
+    match = marker.search(text)
+    if not match:
+        return ""
+    lines = []
+    for line in text[match.end() :].split("\n"):
+        line = line.strip()
+        if not line:
+            if lines:
+                break
+            continue
+        if ORIGINAL_MARKER_RE.match(line) or SEPARATOR_RE.match(line):
+            break
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def local_recipient(local_part, msg, parts):
+    """The full address of a recipient a report names by its local part only (Exim, old
+    Sendmail): ``X-Failed-Recipients``, else the envelope recipient of the original."""
+    for address in addresses(header(msg, "X-Failed-Recipients")):
+        if address.split("@")[0] == local_part.lower():
+            return address
+    for original in parts.originals:
+        for received in original.get_all("Received") or []:
+            match = RECEIVED_FOR_RE.search(" ".join(str(received).split()))
+            if match and match.group(1).lower().split("@")[0] == local_part.lower():
+                return normalize_address(match.group(1))
+    for match in RECEIVED_FOR_RE.finditer(parts.text):
+        if match.group(1).lower().split("@")[0] == local_part.lower():
+            return normalize_address(match.group(1))
+    return ""
