@@ -71,7 +71,7 @@ def _blocks(text):
             current[1].append(reason.group(1).strip())
             continue
         address = ADDRESS_LINE_RE.match(line)
-        if address and current is None or (address and current[1]):
+        if address and (current is None or current[1]):
             current = (address.group(1).strip(), [])
             blocks.append(current)
         elif not line.strip():

@@ -555,8 +555,8 @@ def paragraph_after(text, marker):
     if not match:
         return ""
     lines = []
-    for line in text[match.end() :].split("\n"):
-        line = line.strip()
+    for raw in text[match.end() :].split("\n"):
+        line = raw.strip()
         if not line:
             if lines:
                 break
