@@ -501,7 +501,7 @@ class _Compiled:
     status_prefix: str
     code_range: tuple | None
     regex: re.Pattern | None
-    literals: frozenset | None
+    literals: re.Pattern | None
 
     def matches(self, code, text, lower):
         """Whether the code and text criteria match (status and provider are pre-filtered).
@@ -514,7 +514,7 @@ class _Compiled:
             return False
         if self.regex is None:
             return True
-        if self.literals and not any(literal in lower for literal in self.literals):
+        if self.literals is not None and self.literals.search(lower) is None:
             return False
         return self.regex.search(text) is not None
 
@@ -542,6 +542,11 @@ def _compile_rule(rule):
         + _code_score(code_range)
     )
     literals = required_literals(rule.diagnostic_regex) if regex else None
+    if literals:
+        # one alternation searched in C: faster than one ``in`` test per literal
+        literals = re.compile("|".join(re.escape(literal) for literal in sorted(literals)))
+    else:
+        literals = None
     compiled = _Compiled(rule, score, status[0], status[1], code_range, regex, literals)
     return compiled, None
 

@@ -5,8 +5,6 @@ the text near each address.
 
 import logging
 
-from flufl.bounce import all_failures
-
 from .message import ADDRESS_RE
 from .message import BOUNCE_SENDER_RE
 from .message import DELAY_RE
@@ -44,16 +42,27 @@ def text_recipients(msg, parts, report):
     return found[:50]
 
 
+def _flufl_failures(msg):
+    """``(temporary, permanent)`` address sets of ``flufl.bounce`` (imported on first use)."""
+    from flufl.bounce import all_failures  # noqa: PLC0415 (costs 35 ms at import)
+
+    try:
+        return all_failures(msg)
+    except (IndexError, KeyError, AttributeError, TypeError, ValueError, UnicodeError) as error:
+        # a detector choked on a malformed header; the text heuristics still ran
+        _logger.info("flufl.bounce failed on a message: %r", error)
+        return frozenset(), frozenset()
+
+
 def read(msg, parts):
     """One :class:`Found` per recipient of a bounce no other reader knows, from
     ``flufl.bounce`` and the report text."""
-    try:
-        temporary, permanent = all_failures(msg)
-    except (IndexError, KeyError, AttributeError, TypeError, ValueError, UnicodeError) as error:
-        # a detector choked on a malformed header; the text heuristics below still run
-        _logger.info("flufl.bounce failed on a message: %r", error)
-        temporary = permanent = frozenset()
     report = parts.report
+    temporary = permanent = frozenset()
+    own = text_recipients(msg, parts, report)
+    if not own:
+        # flufl.bounce knows more old formats, but costs more than all the rest: last resort
+        temporary, permanent = _flufl_failures(msg)
     recipients = {}
     for address in sorted(permanent):
         recipients[normalize_address(address.decode("ascii", "replace"))] = "failed"
@@ -61,7 +70,7 @@ def read(msg, parts):
         recipients.setdefault(normalize_address(address.decode("ascii", "replace")), "delayed")
     recipients.pop("", None)
     if not recipients:
-        recipients = dict.fromkeys(text_recipients(msg, parts, report), "failed")
+        recipients = dict.fromkeys(own, "failed")
     delay = bool(DELAY_RE.search(report) or DELAY_SUBJECT_RE.search(header(msg, "Subject")))
     if not permanent and delay:
         recipients = dict.fromkeys(recipients, "delayed")

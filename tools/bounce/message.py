@@ -86,6 +86,7 @@ HEADER_LINE_RE = re.compile(
 )
 DELAY_RE = re.compile(
     r"THIS IS A WARNING ONLY|Delivery incomplete|will (?:be )?retr(?:y|ied)|will continue to"
+    r" be made|do not resend your (?:original )?message|attempts will continue|will continue to"
     r" try|has not yet been delivered|not yet been delivered|still being retried"
     r"|delivery (?:has been|is) delayed|message (?:has been )?delayed|advisory-only"
     r"|Zustellung verzögert|consegna ritardata|remis(?:e)? (?:est )?retardée|opóźnienie",
