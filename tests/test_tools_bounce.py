@@ -427,7 +427,7 @@ def test_hard_only_on_evidence_about_the_address():
     }
 
 
-@pytest.mark.parametrize("name", SISIMAI_FILES + ["flufl/postfix_01.txt", "flufl/qmail_01.txt"])
+@pytest.mark.parametrize("name", [*SISIMAI_FILES, "flufl/postfix_01.txt", "flufl/qmail_01.txt"])
 def test_crlf_and_cr_line_endings_give_the_same_result(name):
     """The same message with CRLF (Windows, SMTP) or CR (old Mac) line endings."""
     raw = _raw(name).replace(b"\r\n", b"\n")
