@@ -1,4 +1,4 @@
-"""The bounce and complaint parser (``tools/bounce.py``), without a database: the corpus of
+"""The bounce and complaint parser (``tools/bounce/``), without a database: the corpus of
 ``tests/bounces`` (flufl.bounce's samples and handmade ones) against ``expected.json``, the
 command line, fuzzed input and huge messages.
 

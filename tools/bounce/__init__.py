@@ -37,6 +37,8 @@ from . import exim
 from . import fallback
 from . import gmail
 from . import googlegroups
+from . import kddi
+from . import mailmarshal
 from .message import KINDS
 from .message import MAX_DIAGNOSTIC
 from .message import MAX_SIZE
@@ -75,7 +77,7 @@ __all__ = (
 _logger = logging.getLogger(__package__)
 
 #: the readers of mail server families and providers, tried in this order (see docstring)
-READERS = (googlegroups, gmail, exim, domino, exchange2003)
+READERS = (googlegroups, gmail, exim, domino, exchange2003, mailmarshal, kddi)
 
 
 def read_message(msg, matcher):

@@ -38,7 +38,8 @@ def read(msg, parts):
         normalize_address(line)
         for line in paragraph_after(report[heading.end() :], re.compile("^")).split("\n")
     ]
-    details = paragraph_after(report, DETAILS_RE)
+    match = DETAILS_RE.search(report)
+    details = report[match.end() :].strip() if match else ""
     if not details:
         # no details: the line after the recipients ("Message will be retried...")
         rest = report[heading.end() :].split("\n\n", 2)
