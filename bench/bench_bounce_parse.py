@@ -1,4 +1,4 @@
-"""Bounce messages parsed and classified per second by ``tools/bounce.py``, on one core.
+"""Bounce messages parsed and classified per second by ``tools/bounce/``, on one core.
 
 Parses the whole corpus of ``tests/bounces`` (flufl.bounce's samples and the handmade
 ones: DSNs, non-standard bounces, ARF complaints, automatic replies, broken messages)

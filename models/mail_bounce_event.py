@@ -15,7 +15,7 @@ from ..tools import bounce as bounce_parser
 from ..tools import verp
 
 _logger = logging.getLogger(__name__)
-# flufl.bounce logs a detector's traceback before re-raising; tools/bounce.py catches it and
+# flufl.bounce logs a detector's traceback before re-raising; tools/bounce/ catches it and
 # keeps the message for inspection, so the traceback is noise in the server log.
 logging.getLogger("flufl.bounce").setLevel(logging.CRITICAL)
 
@@ -46,7 +46,7 @@ class MailBounceEvent(models.Model):
 
     Every DSN (RFC 3464), ARF complaint (RFC 5965), non-standard bounce or
     automatic reply that reaches the bounce alias is parsed by
-    ``tools/bounce.py`` into one event per recipient, matched to the trace it
+    ``tools/bounce/`` into one event per recipient, matched to the trace it
     answers (by Message-ID, then by recipient and recency), classified by the
     delivery error registry and applied: hard bounces and complaints block the
     address, soft bounces feed the consecutive-bounce counter, delays and

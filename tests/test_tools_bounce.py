@@ -1,4 +1,4 @@
-"""The bounce and complaint parser (``tools/bounce.py``), without a database: the corpus of
+"""The bounce and complaint parser (``tools/bounce/``), without a database: the corpus of
 ``tests/bounces`` (flufl.bounce's samples and handmade ones) against ``expected.json``, the
 command line, fuzzed input and huge messages.
 
@@ -46,6 +46,8 @@ RESULT_FIELDS = {
     "feedback_type",
     "category",
     "permanence",
+    "smtp_command",
+    "reader",
 }
 CLI_KEYS = {"file", "recipient", "kind", "category", "smtp_code", "status", "diagnostic"}
 
@@ -209,7 +211,11 @@ def test_kind_follows_the_given_registry():
     [result] = bounce.parse_bounce(raw, matcher=delivery_errors.Matcher([]))
     assert (result.kind, result.category) == ("hard", "recipient_unknown"), "RFC 3463 fallback"
     assert bounce.failure_kind("authentication", "permanent", "5.7.26", 550) == "soft"
-    assert bounce.failure_kind("unknown", "permanent", None, 554) == "hard"
+    # hard only on evidence about the address: an unexplained 5xx failure is soft
+    assert bounce.failure_kind("unknown", "permanent", None, 554) == "soft"
+    assert bounce.failure_kind("sender_blocked", "permanent", "5.7.1", 550) == "soft"
+    for category in ("recipient_unknown", "domain_unknown", "mailbox_disabled", "mailbox_moved"):
+        assert bounce.failure_kind(category, "permanent", "5.0.0", 550) == "hard"
     assert bounce.failure_kind("unknown", "temporary") == "soft"
 
 
@@ -371,3 +377,61 @@ def test_fuzz_mutated_samples(name, operation, seed, value):
 @given(st.binary(max_size=2000) | st.text(max_size=2000))
 def test_fuzz_random_input(raw):
     assert_well_formed(bounce.parse_bounce(raw))
+
+
+# ---- readers of mail server families (tools/bounce/<family>.py) ----
+
+SISIMAI_FILES = [name for name in CORPUS_FILES if name.startswith("sisimai/")]
+
+
+def test_every_reader_has_two_real_samples():
+    """Each reader of ``bounce.READERS`` reads at least two real bounces of ``sisimai/``."""
+    read_by = {}
+    for name in SISIMAI_FILES:
+        for result in _parse(name):
+            read_by.setdefault(result.reader, set()).add(name)
+    for reader in bounce.READERS:
+        assert len(read_by.get(reader.NAME, ())) >= 2, f"{reader.NAME}: {read_by.get(reader.NAME)}"
+
+
+def test_readers_give_the_failed_command_and_the_server_words():
+    [result] = _parse("sisimai/lhost-exim-01.eml")
+    assert (result.reader, result.smtp_command, result.smtp_code, result.status) == (
+        "exim",
+        "MAIL",
+        550,
+        "5.7.0",
+    )
+    assert result.diagnostic.startswith("550 5.7.0 <shironeko@example.jp>... Please use the smtp")
+    [result] = _parse("sisimai/lhost-domino-01.eml")
+    assert result.diagnostic == (
+        "User some.name (kijitora@example.jp) not listed in Domino Directory"
+    )
+
+
+def test_hard_only_on_evidence_about_the_address():
+    """A refusal of the sender (MAIL FROM, 5.1.0 "sender rejected") is soft, a mailbox
+    that moved (5.1.6) is hard."""
+    kinds = {
+        name: {(r.kind, r.category) for r in _parse(name)}
+        for name in (
+            "sisimai/lhost-exim-01.eml",
+            "sisimai/rhost-cox-01.eml",
+            "sisimai/lhost-postfix-16.eml",
+        )
+    }
+    assert kinds == {
+        "sisimai/lhost-exim-01.eml": {("soft", "sender_blocked")},
+        "sisimai/rhost-cox-01.eml": {("soft", "sender_rejected")},
+        "sisimai/lhost-postfix-16.eml": {("hard", "mailbox_moved")},
+    }
+
+
+@pytest.mark.parametrize("name", [*SISIMAI_FILES, "flufl/postfix_01.txt", "flufl/qmail_01.txt"])
+def test_crlf_and_cr_line_endings_give_the_same_result(name):
+    """The same message with CRLF (Windows, SMTP) or CR (old Mac) line endings."""
+    raw = _raw(name).replace(b"\r\n", b"\n")
+    expected = [result.as_dict() for result in bounce.parse_bounce(raw)]
+    for ending in (b"\r\n", b"\r"):
+        got = [result.as_dict() for result in bounce.parse_bounce(raw.replace(b"\n", ending))]
+        assert got == expected, ending

@@ -113,7 +113,23 @@ REAL_REPLIES = [
         "content_rejected",
         "permanent",
     ),
-    ("554 5.7.1 Virus found: Win.Trojan.Agent in attachment", "", "content_rejected", "permanent"),
+    ("554 5.7.1 Virus found: Win.Trojan.Agent in attachment", "", "virus_detected", "permanent"),
+    # replies of the sisimai/set-of-emails corpus (BSD-2-Clause): Postfix, Exim, Cox, OpenSMTPD
+    ("550 5.1.6 recipient no longer on server: a@example.go.jp", "", "mailbox_moved", "permanent"),
+    ("550 Unroutable sender address", "", "sender_rejected", "permanent"),
+    (
+        "550 5.1.0 <bounce@mailer.example.com> sender rejected. Refer to Error Codes section",
+        "",
+        "sender_rejected",
+        "permanent",
+    ),
+    ("Network error on destination MXs", "", "network_error", "temporary"),
+    (
+        "Name service error for name=example.org type=MX: Malformed or unexpected name server reply",
+        "",
+        "network_error",
+        "temporary",
+    ),
     (
         (
             "550 5.7.1 Unfortunately, messages from [203.0.113.5] weren't sent. Please contact your "

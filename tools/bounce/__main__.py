@@ -1,0 +1,47 @@
+"""``python3 -m tools.bounce FILE...`` (or ``--stdin``: file names one a line on the standard
+input): one JSON object per recipient per line, with the file name; exit 0."""
+
+import gc
+import json
+import logging
+import sys
+
+from . import MAX_SIZE
+from . import BounceResult
+from . import parse_bounce
+
+
+def _cli_lines(path):
+    """The JSON lines printed for one file (one per recipient, or one with ``error``)."""
+    try:
+        with open(path, "rb") as file:
+            raw = file.read(MAX_SIZE + 1)
+    except OSError as error:
+        row = BounceResult(diagnostic=str(error)).as_dict()
+        return [json.dumps({"file": path, **row, "error": str(error)}, ensure_ascii=False)]
+    return [
+        json.dumps({"file": path, **result.as_dict()}, ensure_ascii=False)
+        for result in parse_bounce(raw)
+    ]
+
+
+def main(argv=None):
+    """``python3 -m tools.bounce FILE...``: one JSON object per recipient per line; exit 0."""
+    # flufl.bounce logs a detector's traceback before re-raising it: not for a CLI's output
+    logging.getLogger("flufl.bounce").addHandler(logging.NullHandler())
+    logging.getLogger("flufl.bounce").propagate = False
+    # parsed messages are freed by reference counting: the cyclic collector's frequent runs
+    # over the email package's many small objects only cost time in a batch
+    gc.set_threshold(50000, 20, 20)
+    paths = sys.argv[1:] if argv is None else list(argv)
+    if paths[:1] == ["--stdin"]:
+        # file names one a line on the standard input (more than a command line holds)
+        paths = [line.strip() for line in sys.stdin if line.strip()]
+    for path in paths:
+        for line in _cli_lines(path):
+            sys.stdout.write(line + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""RFC 3464 delivery status notifications (``message/delivery-status`` parts): one result
+per recipient block, from its ``Action``, ``Status``, ``Diagnostic-Code``, ``Remote-MTA`` and
+the report's ``Reporting-MTA``; the report text near the recipient when the block has no
+diagnostic.
+"""
+
+from .message import Found
+from .message import dsn_value
+from .message import field_blocks
+from .message import first_status
+from .message import header
+from .message import normalize_address
+from .message import text_near
+
+NAME = "rfc3464"
+
+
+def read(msg, parts):
+    """One :class:`Found` per recipient block of the delivery-status parts of ``msg``."""
+    found = []
+    for part in parts.delivery_status:
+        reporting = ""
+        for block in field_blocks(part):
+            reporting = reporting or dsn_value(header(block, "Reporting-MTA"))
+            recipient = ""
+            for name in ("Original-Recipient", "Final-Recipient", "X-Actual-Recipient"):
+                recipient = recipient or normalize_address(dsn_value(header(block, name)))
+            if recipient:
+                found.append(block_found(block, recipient, reporting, parts.report))
+    return found
+
+
+def block_found(block, recipient, reporting, text):
+    """The :class:`Found` of one DSN recipient block (the report ``text`` near the recipient
+    is its diagnostic when the block has none)."""
+    diagnostic = dsn_value(header(block, "Diagnostic-Code"))
+    status = first_status(header(block, "Status"))
+    if not diagnostic:
+        diagnostic = text_near(text, recipient)[1]
+    action = action_of(header(block, "Action"))
+    if not action and status:
+        # no (or a non-standard) Action: the block's own Status tells 5.x.x and 2.x.x apart
+        action = {"5": "failed", "2": "delivered"}.get(status[0], "")
+    return Found(
+        recipient=recipient,
+        action=action,
+        status=status,
+        diagnostic=diagnostic,
+        remote_mta=dsn_value(header(block, "Remote-MTA")).split(" ")[0].rstrip("."),
+        reporting_mta=reporting,
+    )
+
+
+def action_of(value):
+    """An RFC 3464 ``Action`` value reduced to failed, delayed, delivered or ''."""
+    value = (value or "").strip().lower()
+    if value.startswith(("fail", "error", "bounce")):
+        return "failed"
+    if value.startswith("delay"):
+        return "delayed"
+    if value.startswith(("deliver", "relay", "expand")):
+        return "delivered"
+    return ""
