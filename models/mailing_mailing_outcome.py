@@ -399,6 +399,18 @@ class MailingMailing(models.Model):
         return mailing_figures.trace_domain(figure)
 
     @api.model
+    def _get_ignored_trace_sql(self, alias):
+        """SQL condition on the ``mailing_trace`` row ``alias``: a recipient ignored before
+        any attempt, as every screen counts them (an invalid or missing address core
+        marks as an error was never sent: ignored, not a failure)."""
+        return SQL(
+            "(%(status)s = 'cancel' OR (%(status)s = 'error' AND %(ftype)s IN %(types)s))",
+            status=SQL.identifier(alias, "trace_status"),
+            ftype=SQL.identifier(alias, "failure_type"),
+            types=mailing_figures.IGNORED_FAILURE_TYPES,
+        )
+
+    @api.model
     def _get_figure_labels(self):
         """Figure key -> its label on the screens."""
         return {

@@ -133,6 +133,35 @@ class TestMailingFigures(DeliveryCommon, HttpCase):
         ):
             self.assertEqual(Trace.search_count(action["domain"]), value, action["name"])
 
+        # the sent e-mails log and the Delivery Failures report read them the same way
+        Log = self.env["mail.sent.log"].sudo()
+        log = [("mailing_id", "=", autumn.id)]
+        self.assertEqual(Log.search_count([*log, ("state", "=", "ignored")]), counts["ignored"])
+        self.assertEqual(Log.search_count([*log, ("state", "=", "failed")]), counts["not_sent"])
+        Report = self.env["mail.delivery.report"].sudo()
+        report = [("mailing_id", "=", autumn.id)]
+        self.assertEqual(
+            Report.search_count([*report, ("kind", "=", "ignored")]), counts["ignored"]
+        )
+        self.assertEqual(Report.search_count([*report, ("kind", "=", "error")]), counts["not_sent"])
+
+    def test_sent_log_shows_the_servers_words(self):
+        """The log's form shows the server's reply, not Odoo's exception repr, and the
+        sender as a person reads it."""
+        row = self.env["mail.sent.log"].new(
+            {
+                "email_from": '"OdooBot" <odoobot@example.com>',
+                "failure_reason": "Mail Delivery Failed\nMail delivery failed via SMTP server "
+                "'None'.\nSMTPRecipientsRefused: {'marco.bianchi@nouser.example': (550, "
+                "b'5.1.1 <marco.bianchi@nouser.example>: Recipient address rejected: "
+                "User unknown')}",
+            }
+        )
+        self.assertEqual(row.sender, "OdooBot <odoobot@example.com>")
+        self.assertTrue(row.failure_text.startswith("550 5.1.1"), row.failure_text)
+        for raw in ("SMTPRecipientsRefused", "b'", "'None'"):
+            self.assertNotIn(raw, row.failure_text)
+
     @mute_logger("odoo.addons.mail.models.mail_mail", "odoo.addons.mail.models.mail_thread")
     def test_figures_tours(self):
         """Every figure of the mailing form and of its Mailing Health card clicked, in
