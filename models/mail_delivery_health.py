@@ -3,6 +3,8 @@ from odoo import fields
 from odoo import models
 from odoo.tools import SQL
 
+from ..tools import mailing_figures
+
 #: Health limits, in percent. Complaints: Gmail asks bulk senders to stay under
 #: 0.10 % and never reach 0.30 %; Yahoo's limit is 0.3 % too. Bounces: no mailbox
 #: provider publishes a number; Amazon SES reviews an account at 5 % and
@@ -49,7 +51,7 @@ class MailDeliveryHealth(models.Model):
     failed = fields.Integer(string="Not sent", compute="_compute_figures")
     bounce_rate = fields.Float(string="Bounce rate (%)", compute="_compute_figures", digits=(16, 2))
     complaint_rate = fields.Float(
-        string="Complaint rate (%)", compute="_compute_figures", digits=(16, 3)
+        string="Complaint rate (%)", compute="_compute_figures", digits=(16, 2)
     )
     ignored_rate = fields.Float(
         string="Ignored share (%)", compute="_compute_figures", digits=(16, 2)
@@ -111,37 +113,18 @@ class MailDeliveryHealth(models.Model):
 
     @api.model
     def _read_figures(self, mailing_ids):
-        """The figures of the mailings ``mailing_ids``, read in one query.
+        """The figures of the mailings ``mailing_ids``, read in one query, as every
+        screen counts them (``mailing.mailing._get_figures``).
 
         :return: dict mailing id -> dict of counters, rates, health and color
         """
         if not mailing_ids:
             return {}
-        self.env["mailing.trace"].flush_model(
-            ["mass_mailing_id", "trace_status", "sent_datetime", "is_complaint"]
-        )
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT mass_mailing_id,
-                       COUNT(*),
-                       COUNT(sent_datetime),
-                       COUNT(*) FILTER (WHERE trace_status IN ('sent', 'open', 'reply')),
-                       COUNT(*) FILTER (WHERE trace_status = 'bounce'),
-                       COUNT(*) FILTER (WHERE is_complaint),
-                       COUNT(*) FILTER (WHERE trace_status = 'cancel'),
-                       COUNT(*) FILTER (WHERE trace_status = 'error')
-                  FROM mailing_trace
-                 WHERE mass_mailing_id = ANY(%s)
-              GROUP BY mass_mailing_id
-                """,
-                list(mailing_ids),
-            )
-        )
-        keys = ("total", "sent", "delivered", "bounced", "complaints", "ignored", "failed")
+        mailings = self.env["mailing.mailing"].sudo().browse(mailing_ids)
         return {
-            row[0]: self._get_figures_of(dict(zip(keys, row[1:], strict=True)))
-            for row in self.env.cr.fetchall()
+            mailing_id: self._get_figures_of(counts)
+            for mailing_id, counts in mailings._get_figures().items()
+            if counts["total"]
         }
 
     @api.model
@@ -149,15 +132,13 @@ class MailDeliveryHealth(models.Model):
         """Add the rates, the health and its color to ``counts``."""
         figures = {
             key: counts.get(key, 0)
-            for key in ("total", "sent", "delivered", "bounced", "complaints", "ignored", "failed")
+            for key in ("total", "sent", "delivered", "bounced", "complaints", "ignored")
         }
-
-        def rate(part, whole, digits):
-            return round(100.0 * part / whole, digits) if whole else 0.0
-
-        figures["bounce_rate"] = rate(figures["bounced"], figures["sent"], 2)
-        figures["complaint_rate"] = rate(figures["complaints"], figures["delivered"], 3)
-        figures["ignored_rate"] = rate(figures["ignored"], figures["total"], 2)
+        figures["failed"] = counts.get("not_sent", 0)
+        rates = mailing_figures.rates(counts)
+        figures["bounce_rate"] = rates["bounced"]
+        figures["complaint_rate"] = rates["complaints"]
+        figures["ignored_rate"] = rates["ignored"]
         if (
             figures["bounce_rate"] >= BOUNCE_CRITICAL
             or figures["complaint_rate"] >= COMPLAINT_CRITICAL

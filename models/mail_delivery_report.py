@@ -57,10 +57,10 @@ class MailDeliveryReport(models.Model):
                    trace.model AS model,
                    trace.res_id AS res_id,
                    CASE WHEN trace.is_complaint THEN 'complaint'
-                        WHEN trace.trace_status = 'cancel' THEN 'ignored'
+                        WHEN %(ignored)s THEN 'ignored'
                         ELSE trace.trace_status END AS kind,
                    CASE WHEN trace.is_complaint THEN 'complaint'
-                        WHEN trace.trace_status = 'cancel' THEN NULL
+                        WHEN %(ignored)s THEN NULL
                         ELSE COALESCE(trace.delivery_error_category, 'unknown') END
                        AS error_category,
                    trace.delivery_error_id AS delivery_error_id,
@@ -68,7 +68,8 @@ class MailDeliveryReport(models.Model):
                    trace.failure_reason AS failure_reason
               FROM mailing_trace trace
              WHERE trace.trace_status IN ('bounce', 'error', 'cancel') OR trace.is_complaint
-            """
+            """,
+            ignored=self.env["mailing.mailing"]._get_ignored_trace_sql("trace"),
         )
 
     def action_view_contact(self):

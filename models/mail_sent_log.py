@@ -9,18 +9,23 @@ from odoo import models
 from odoo import tools
 from odoo.exceptions import AccessError
 from odoo.tools import SQL
+from odoo.tools.mail import email_split_tuples
+
+from ..tools import delivery_report
 
 _logger = logging.getLogger(__name__)
 
+#: in the order of an e-mail's life: a mail ignored or failed never left, a bounced one
+#: left and came back (the form's status bar follows this order)
 STATES = [
     ("queued", "Queued"),
+    ("ignored", "Ignored"),
+    ("failed", "Failed"),
     ("sent", "Sent"),
+    ("bounced", "Bounced"),
     ("delivered", "Delivered"),
     ("opened", "Opened"),
     ("clicked", "Clicked"),
-    ("bounced", "Bounced"),
-    ("failed", "Failed"),
-    ("ignored", "Ignored"),
 ]
 
 SOURCES = [
@@ -99,7 +104,7 @@ class MailSentLog(models.Model):
     open_date = fields.Datetime("Opened", readonly=True)
     click_date = fields.Datetime("Clicked", readonly=True)
     author_id = fields.Many2one("res.partner", readonly=True)
-    email_from = fields.Char("Sender", readonly=True)
+    email_from = fields.Char("Sender address", readonly=True)
     email = fields.Char("Recipient", readonly=True)
     recipient_domain = fields.Char("Recipient domain", readonly=True)
     partner_id = fields.Many2one("res.partner", string="Contact", readonly=True)
@@ -133,6 +138,13 @@ class MailSentLog(models.Model):
         readonly=True,
         help="The followers of the e-mail's document (an SQL view: used by the access rules).",
     )
+    sender = fields.Char(compute="_compute_sender", help="The sender, as a person reads it.")
+    failure_text = fields.Text(
+        "Server's words",
+        compute="_compute_failure_text",
+        help="The receiving server's reply (code, status and text), or why Odoo could not "
+        "send the e-mail.",
+    )
     delivery_error_explanation = fields.Text(related="delivery_error_id.explanation")
     delivery_error_advice = fields.Text(related="delivery_error_id.advice")
 
@@ -150,6 +162,27 @@ class MailSentLog(models.Model):
             row.document = (
                 f"{row.model},{row.res_id}"
                 if row.model and row.res_id and row.model in self.env
+                else False
+            )
+
+    @api.depends("email_from")
+    def _compute_sender(self):
+        for row in self:
+            pairs = email_split_tuples(row.email_from or "")
+            if not pairs:
+                row.sender = row.email_from or False
+                continue
+            name, email = pairs[0]
+            row.sender = f"{name} <{email}>" if name else email
+
+    @api.depends("failure_reason")
+    def _compute_failure_text(self):
+        # Odoo records an SMTP refusal as its exception's repr
+        # ("SMTPRecipientsRefused: {'a@x': (550, b'5.1.1 ...')}"): the server's reply only
+        for row in self:
+            row.failure_text = (
+                delivery_report.smtp_failure_reason(row.failure_reason)[0]
+                if row.failure_reason
                 else False
             )
 
@@ -230,8 +263,8 @@ class MailSentLog(models.Model):
                    CASE
                        WHEN t.trace_status IN ('outgoing', 'process') THEN 'queued'
                        WHEN t.trace_status = 'bounce' THEN 'bounced'
+                       WHEN %(ignored)s THEN 'ignored'
                        WHEN t.trace_status = 'error' THEN 'failed'
-                       WHEN t.trace_status = 'cancel' THEN 'ignored'
                        WHEN t.links_click_datetime IS NOT NULL THEN 'clicked'
                        WHEN t.trace_status IN ('open', 'reply') THEN 'opened'
                        WHEN EXISTS (
@@ -249,6 +282,7 @@ class MailSentLog(models.Model):
             """,
             factor=ID_FACTOR,
             offset=SOURCE_OFFSETS["trace"],
+            ignored=self.env["mailing.mailing"]._get_ignored_trace_sql("t"),
         )
 
     def _query_tracking(self):

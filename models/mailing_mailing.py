@@ -8,6 +8,7 @@ from odoo.tools import SQL
 from odoo.tools import email_normalize
 
 from ..tools import delivery_report
+from ..tools import mailing_figures
 from ..tools.delivery_report import FAILURE_TYPE_REASONS
 from ..tools.delivery_report import IGNORED_REASONS
 
@@ -114,9 +115,54 @@ class MailingMailing(models.Model):
                 failed["temporary"], categories
             )
 
+    def _compute_statistics(self):
+        """Core's statistic buttons and blue banner count as every other screen
+        (``tools/mailing_figures.py``): ``canceled`` is the recipients ignored before
+        sending (core also counts an invalid address as a failure), ``failed`` the
+        mails Odoo tried and could not send, and each ratio is the share of the base
+        the live summary states (received: of the recipients mailed; opened and
+        replied: of the e-mails delivered; bounced: of the e-mails sent)."""
+        res = super()._compute_statistics()
+        all_figures = self._get_figures()
+        for mailing in self:
+            figures = all_figures[mailing.id]
+            rates = mailing_figures.rates(figures)
+            mailing.update(
+                {
+                    "canceled": figures["ignored"],
+                    "failed": figures["not_sent"],
+                    "received_ratio": rates["delivered"],
+                    "opened_ratio": rates["opened"],
+                    "replied_ratio": rates["replied"],
+                    "bounced_ratio": rates["bounced"],
+                }
+            )
+        return res
+
+    def _compute_clicks_ratio(self):
+        """Core's click ratio, as a share of the e-mails delivered (the live summary's)."""
+        res = super()._compute_clicks_ratio()
+        for mailing_id, figures in self._get_figures().items():
+            self.browse(mailing_id).clicks_ratio = mailing_figures.rates(figures)["clicked"]
+        return res
+
     # ------------------------------------------------------------
     # ACTIONS
     # ------------------------------------------------------------
+
+    def action_view_traces_canceled(self):
+        """Core's "cancelled" line and button: the recipients ignored, as counted."""
+        self.ensure_one()
+        return self.action_view_summary_traces("ignored")
+
+    def action_view_traces_failed(self):
+        """Core's "could not be sent" line: the mails not sent, as counted."""
+        self.ensure_one()
+        return self.action_view_summary_traces("not_sent")
+
+    def action_view_traces_sent(self):
+        self.ensure_one()
+        return self.action_view_summary_traces("sent")
 
     def action_send_mail(self, res_ids=None):
         res = super().action_send_mail(res_ids=res_ids)

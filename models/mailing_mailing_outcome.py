@@ -7,10 +7,7 @@ from odoo import models
 from odoo.tools import SQL
 from odoo.tools import email_normalize
 
-from ..tools.delivery_report import FAILURE_TYPE_REASONS
-
-#: failure types of the recipients a mailing ignored (never sent), as its banners count them
-IGNORED_FAILURE_TYPES = tuple(FAILURE_TYPE_REASONS)
+from ..tools import mailing_figures
 
 #: Outcome -> name of the mailing's tag field.
 
@@ -246,80 +243,24 @@ class MailingMailing(models.Model):
     # ------------------------------------------------------------
 
     def get_live_summary(self):
-        """Figures of the live summary box, read from the traces in one query.
+        """Figures of the live summary box, as every screen counts them
+        (:meth:`_get_figures`, ``tools/mailing_figures.py``).
 
         Opens and clicks count recipients (a trace is one recipient): a recipient
         who clicked three times counts once.
 
         :return: dict with the counters (total, to_send, sent, delivered,
-            opened, clicked, replied, ignored, not_sent, bounced), the rates in
-            percent, ``eta_seconds`` (None when the sending is not throttled),
-            ``state`` and ``links`` (per URL: requests, unique recipients)
+            opened, clicked, replied, ignored, not_sent, bounced), ``rates`` (percent),
+            ``rate_bases`` (figure -> the figure its rate is a share of),
+            ``eta_seconds`` (None when the sending is not throttled), ``state`` and
+            ``links`` (per URL: requests, unique recipients)
         """
         self.ensure_one()
         self.check_access("read")
         mailing = self.sudo()
-        self.env["mailing.trace"].flush_model(
-            [
-                "mass_mailing_id",
-                "trace_status",
-                "failure_type",
-                "sent_datetime",
-                "links_click_datetime",
-            ]
-        )
-        self.env.cr.execute(
-            SQL(
-                """
-                SELECT COUNT(*),
-                       COUNT(*) FILTER (WHERE trace_status IN ('outgoing', 'process')),
-                       COUNT(sent_datetime),
-                       COUNT(*) FILTER (WHERE trace_status IN ('sent', 'open', 'reply')),
-                       COUNT(*) FILTER (WHERE trace_status IN ('open', 'reply')),
-                       COUNT(links_click_datetime),
-                       COUNT(*) FILTER (WHERE trace_status = 'reply'),
-                       COUNT(*) FILTER (WHERE trace_status = 'cancel'
-                                           OR (trace_status = 'error'
-                                               AND failure_type IN %(ignored_types)s)),
-                       COUNT(*) FILTER (WHERE trace_status = 'error'
-                                           AND (failure_type IS NULL
-                                                OR failure_type NOT IN %(ignored_types)s)),
-                       COUNT(*) FILTER (WHERE trace_status = 'bounce')
-                  FROM mailing_trace
-                 WHERE mass_mailing_id = %(mailing_id)s
-                """,
-                ignored_types=IGNORED_FAILURE_TYPES,
-                mailing_id=self.id,
-            )
-        )
-        keys = (
-            "total",
-            "to_send",
-            "sent",
-            "delivered",
-            "opened",
-            "clicked",
-            "replied",
-            "ignored",
-            "not_sent",
-            "bounced",
-        )
-        summary = dict(zip(keys, self.env.cr.fetchone(), strict=True))
-
-        def rate(part, whole):
-            return round(100.0 * part / whole, 2) if whole else 0.0
-
-        targeted = summary["total"] - summary["ignored"]
-        summary["rates"] = {
-            "sent": rate(summary["sent"], targeted),
-            "delivered": rate(summary["delivered"], targeted),
-            "opened": rate(summary["opened"], summary["delivered"]),
-            "clicked": rate(summary["clicked"], summary["delivered"]),
-            "replied": rate(summary["replied"], summary["delivered"]),
-            "ignored": rate(summary["ignored"], summary["total"]),
-            "not_sent": rate(summary["not_sent"], targeted),
-            "bounced": rate(summary["bounced"], summary["sent"]),
-        }
+        summary = self._get_figures()[self.id]
+        summary["rates"] = mailing_figures.rates(summary)
+        summary["rate_bases"] = dict(mailing_figures.RATE_BASES)
         interval = mailing._get_send_interval()
         summary["eta_seconds"] = (
             round(summary["to_send"] * interval) if interval and summary["to_send"] else None
@@ -327,6 +268,46 @@ class MailingMailing(models.Model):
         summary["state"] = mailing.state
         summary["links"] = mailing._get_link_summary()
         return summary
+
+    def _get_figures(self):
+        """The counters of these mailings, read from their traces in one query: the one
+        definition of every figure the screens show (``tools/mailing_figures.py``).
+
+        :return: dict mailing id -> dict figure -> count (every mailing of ``self``)
+        """
+        ids = [mailing_id for mailing_id in self._origin.ids if mailing_id]
+        result = {mailing.id: mailing_figures.figures_from_groups(()) for mailing in self}
+        if not ids:
+            return result
+        self.env["mailing.trace"].flush_model(
+            [
+                "mass_mailing_id",
+                "trace_status",
+                "failure_type",
+                "sent_datetime",
+                "links_click_datetime",
+                "is_complaint",
+            ]
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT mass_mailing_id, trace_status, failure_type, COUNT(*),
+                       COUNT(sent_datetime), COUNT(links_click_datetime),
+                       COUNT(*) FILTER (WHERE is_complaint)
+                  FROM mailing_trace
+                 WHERE mass_mailing_id = ANY(%s)
+              GROUP BY mass_mailing_id, trace_status, failure_type
+                """,
+                ids,
+            )
+        )
+        groups = defaultdict(list)
+        for mailing_id, *group in self.env.cr.fetchall():
+            groups[mailing_id].append(group)
+        for mailing in self:
+            result[mailing.id] = mailing_figures.figures_from_groups(groups[mailing._origin.id])
+        return result
 
     def _get_link_summary(self):
         """Per tracked URL of this mailing: requests and unique recipients.
@@ -374,16 +355,26 @@ class MailingMailing(models.Model):
             link_id = int(link_id)
         except (TypeError, ValueError):
             return False
+        link = self.env["link.tracker"].browse(link_id).exists()
+        if not link:
+            return False
         return {
             "type": "ir.actions.act_window",
-            "name": self.env._("Link clicks"),
+            "name": self.env._(
+                "Clicks on %(url)s: %(mailing)s",
+                url=link.label or link.url,
+                mailing=self.subject or self.name,
+            ),
             "res_model": "link.tracker.click",
+            "views": [(False, "list"), (False, "form")],
             "view_mode": "list,form",
-            "domain": [("mass_mailing_id", "=", self.id), ("link_id", "=", link_id)],
+            "domain": [("mass_mailing_id", "=", self.id), ("link_id", "=", link.id)],
+            "context": {"create": False},
         }
 
     def action_view_summary_traces(self, figure):
-        """Open the recipients behind one figure of the live summary.
+        """Open the recipients behind one figure of the live summary (and of every
+        screen counting them: :func:`~..tools.mailing_figures.trace_domain`).
 
         :param figure: a counter key of :meth:`get_live_summary`
         """
@@ -391,40 +382,51 @@ class MailingMailing(models.Model):
         domain = self._get_summary_trace_domain(figure)
         if domain is None:
             return False
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Recipients"),
-            "res_model": "mailing.trace",
-            "view_mode": "list,form",
-            "domain": [("mass_mailing_id", "=", self.id), *domain],
-        }
+        labels = self._get_figure_labels()
+        action = self.action_view_delivery_results()
+        action.update(
+            name=self.env._(
+                "%(figure)s: %(mailing)s",
+                figure=labels.get(figure, figure),
+                mailing=self.subject or self.name,
+            ),
+            domain=[("mass_mailing_id", "=", self.id), *domain],
+        )
+        return action
 
     @api.model
     def _get_summary_trace_domain(self, figure):
+        return mailing_figures.trace_domain(figure)
+
+    @api.model
+    def _get_ignored_trace_sql(self, alias):
+        """SQL condition on the ``mailing_trace`` row ``alias``: a recipient ignored before
+        any attempt, as every screen counts them (an invalid or missing address core
+        marks as an error was never sent: ignored, not a failure)."""
+        return SQL(
+            "(%(status)s = 'cancel' OR (%(status)s = 'error' AND %(ftype)s IN %(types)s))",
+            status=SQL.identifier(alias, "trace_status"),
+            ftype=SQL.identifier(alias, "failure_type"),
+            types=mailing_figures.IGNORED_FAILURE_TYPES,
+        )
+
+    @api.model
+    def _get_figure_labels(self):
+        """Figure key -> its label on the screens."""
         return {
-            "total": [],
-            "to_send": [("trace_status", "in", ("outgoing", "process"))],
-            "sent": [("sent_datetime", "!=", False)],
-            "delivered": [("trace_status", "in", ("sent", "open", "reply"))],
-            "opened": [("trace_status", "in", ("open", "reply"))],
-            "clicked": [("links_click_datetime", "!=", False)],
-            "replied": [("trace_status", "=", "reply")],
-            # as the banners count them: an invalid or missing address core marks "error"
-            # was ignored (never sent), not "not sent"
-            "ignored": [
-                "|",
-                ("trace_status", "=", "cancel"),
-                "&",
-                ("trace_status", "=", "error"),
-                ("failure_type", "in", list(IGNORED_FAILURE_TYPES)),
-            ],
-            "not_sent": [
-                ("trace_status", "=", "error"),
-                ("failure_type", "not in", list(IGNORED_FAILURE_TYPES)),
-            ],
-            "bounced": [("trace_status", "=", "bounce")],
-            "complaints": [("is_complaint", "=", True)],
-        }.get(figure)
+            "total": self.env._("Recipients"),
+            "targeted": self.env._("Recipients mailed"),
+            "to_send": self.env._("To send"),
+            "sent": self.env._("Sent"),
+            "delivered": self.env._("Delivered"),
+            "opened": self.env._("Opened"),
+            "clicked": self.env._("Clicked"),
+            "replied": self.env._("Replied"),
+            "ignored": self.env._("Ignored"),
+            "not_sent": self.env._("Not sent"),
+            "bounced": self.env._("Bounced"),
+            "complaints": self.env._("Complaints"),
+        }
 
     # ------------------------------------------------------------
     # THROTTLE

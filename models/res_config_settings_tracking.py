@@ -1,3 +1,4 @@
+from odoo import api
 from odoo import fields
 from odoo import models
 
@@ -26,7 +27,11 @@ class ResConfigSettings(models.TransientModel):
         help="A click this soon after delivery is a link scanner's, not a person's.",
     )
 
+    @api.depends("company_id")
     def _compute_mmd_tracked_template_count(self):
+        # a dependency, as base_setup's counts: without one, the settings form's first
+        # onchange (a new record) kept the Integer's 0
+
         count = self.env["mail.template"].search_count([("mmd_tracked", "=", True)])
         for settings in self:
             settings.mmd_tracked_template_count = count

@@ -69,6 +69,39 @@ def test_story_answers_parse_as_told():
         assert result.original_message_id in ("", trace.message_id)
 
 
+def tell_story(case):
+    """Tell the three steps of the story, as ``make demo`` does: ``send`` and
+    ``bounces`` in this test's database, ``visit`` over HTTP against the test server,
+    reading the messages the loopback SMTP server kept.
+
+    :param case: the running test (a ``DeliveryCommon`` ``HttpCase``)
+    :return: the autumn offer, the mailing whose unsubscribe link Hans followed
+    """
+    story = load_story()
+    story.CRON_WAIT = 0  # no cron runs in a test: the story sends the mailings itself
+    story.SCANNER_SECONDS = 0  # no wait before the clicks: they block nobody
+    mailboxes = tempfile.mkdtemp(prefix="mmd-demo-mailboxes-")
+    case.addCleanup(setattr, case.smtpd.handler, "store_dir", "")
+    case.smtpd.handler.store_dir = mailboxes
+    autumn = case.env.ref("mass_mailing_delivery.mailing_demo_autumn_offer")
+    env = case.env(user=case.env.ref("base.user_admin"))
+    with case.real_smtp(), patch.object(case.env.cr, "commit", case.env.flush_all):
+        story.step_send(env)
+        case.env.flush_all()
+        # the story finds the unsubscribe link in the message Hans received
+        (received,) = Path(mailboxes).glob("*-hans.schmidt@example.de.eml")
+        message = message_from_bytes(received.read_bytes(), policy=policy.default)
+        link = story.find_unsubscribe_link(message.get_body(("html",)).get_content())
+        case.assertIn(f"/mailing/{autumn.id}/confirm_unsubscribe?", link)
+        header = message["List-Unsubscribe"]
+        case.assertIn(f"/mailing/{autumn.id}/unsubscribe_oneclick?", header)
+        story.step_visit(case.base_url(), mailboxes)
+        case.env.invalidate_all()  # the visits wrote through the test server
+        story.step_bounces(env)
+    case.env.invalidate_all()
+    return autumn
+
+
 @tagged("post_install", "-at_install", "mass_mailing_delivery")
 class TestDemo(DeliveryCommon, HttpCase):
     def test_demo_data_loaded(self):
@@ -84,35 +117,7 @@ class TestDemo(DeliveryCommon, HttpCase):
             self.assertEqual(self.env.ref(f"mass_mailing_delivery.{xmlid}").state, "draft")
 
     def tell_story(self):
-        """Tell the three steps of the story, as ``make demo`` does: ``send`` and
-        ``bounces`` in this test's database, ``visit`` over HTTP against the test server,
-        reading the messages the loopback SMTP server kept.
-
-        :return: the autumn offer, the mailing whose unsubscribe link Hans followed
-        """
-        story = load_story()
-        story.CRON_WAIT = 0  # no cron runs in a test: the story sends the mailings itself
-        story.SCANNER_SECONDS = 0  # no wait before the clicks: they block nobody
-        mailboxes = tempfile.mkdtemp(prefix="mmd-demo-mailboxes-")
-        self.addCleanup(setattr, self.smtpd.handler, "store_dir", "")
-        self.smtpd.handler.store_dir = mailboxes
-        autumn = self.env.ref("mass_mailing_delivery.mailing_demo_autumn_offer")
-        env = self.env(user=self.env.ref("base.user_admin"))
-        with self.real_smtp(), patch.object(self.env.cr, "commit", self.env.flush_all):
-            story.step_send(env)
-            self.env.flush_all()
-            # the story finds the unsubscribe link in the message Hans received
-            (received,) = Path(mailboxes).glob("*-hans.schmidt@example.de.eml")
-            message = message_from_bytes(received.read_bytes(), policy=policy.default)
-            link = story.find_unsubscribe_link(message.get_body(("html",)).get_content())
-            self.assertIn(f"/mailing/{autumn.id}/confirm_unsubscribe?", link)
-            header = message["List-Unsubscribe"]
-            self.assertIn(f"/mailing/{autumn.id}/unsubscribe_oneclick?", header)
-            story.step_visit(self.base_url(), mailboxes)
-            self.env.invalidate_all()  # the visits wrote through the test server
-            story.step_bounces(env)
-        self.env.invalidate_all()
-        return autumn
+        return tell_story(self)
 
     @mute_logger("odoo.addons.mail.models.mail_mail", "odoo.addons.mail.models.mail_thread")
     def test_story_blocks_for_each_reason(self):

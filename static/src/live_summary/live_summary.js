@@ -1,6 +1,7 @@
 import { _t } from "@web/core/l10n/translation";
 import { registry } from "@web/core/registry";
 import { useService } from "@web/core/utils/hooks";
+import { formatInteger, formatPercentage } from "@web/views/fields/formatters";
 import { standardWidgetProps } from "@web/views/widgets/standard_widget_props";
 
 import { Component, onWillStart, onWillUnmount, onWillUpdateProps, useState } from "@odoo/owl";
@@ -30,17 +31,62 @@ export class MailingLiveSummary extends Component {
     get figures() {
         const summary = this.state.summary;
         return [
-            ["total", _t("Total"), null],
-            ["to_send", _t("To send"), null],
-            ["sent", _t("Sent"), summary.rates.sent],
-            ["delivered", _t("Delivered"), summary.rates.delivered],
-            ["opened", _t("Opened"), summary.rates.opened],
-            ["clicked", _t("Clicked"), summary.rates.clicked],
-            ["replied", _t("Replied"), summary.rates.replied],
-            ["ignored", _t("Ignored"), summary.rates.ignored],
-            ["not_sent", _t("Not sent"), summary.rates.not_sent],
-            ["bounced", _t("Bounced"), summary.rates.bounced],
-        ].map(([key, label, rate]) => ({ key, label, rate, value: summary[key] }));
+            ["total", _t("Total"), _t("Every recipient of the mailing.")],
+            ["to_send", _t("To send"), _t("Recipients whose e-mail is still queued.")],
+            ["sent", _t("Sent"), _t("Recipients whose e-mail left Odoo.")],
+            [
+                "delivered",
+                _t("Delivered"),
+                _t("Recipients whose e-mail the receiving server accepted and did not bounce."),
+            ],
+            ["opened", _t("Opened"), _t("Recipients who opened the e-mail (or clicked or replied).")],
+            ["clicked", _t("Clicked"), _t("Recipients who clicked at least one link.")],
+            ["replied", _t("Replied"), _t("Recipients who replied.")],
+            [
+                "ignored",
+                _t("Ignored"),
+                _t(
+                    "Recipients never sent, before any attempt: blocked, opted out, duplicate, missing or invalid address."
+                ),
+            ],
+            [
+                "not_sent",
+                _t("Not sent"),
+                _t("Recipients whose e-mail Odoo tried to send and could not: refused or unreachable server."),
+            ],
+            ["bounced", _t("Bounced"), _t("Recipients whose e-mail came back.")],
+        ].map(([key, label, help]) => {
+            const base = summary.rate_bases[key];
+            const hasRate = Boolean(base);
+            const rate = hasRate ? summary.rates[key] : null;
+            const value = summary[key];
+            let title = help;
+            if (hasRate) {
+                title = `${help}\n${_t("%(value)s of %(base_value)s %(base)s: %(rate)s", {
+                    value: formatInteger(value),
+                    base_value: formatInteger(summary[base]),
+                    base: this.baseLabels[base],
+                    rate: formatPercentage(rate / 100),
+                })}`;
+            }
+            return {
+                key,
+                label,
+                value: formatInteger(value),
+                rate: hasRate ? formatPercentage(rate / 100) : null,
+                title,
+            };
+        });
+    }
+
+    /** What a percentage is a share of, by base figure. */
+    get baseLabels() {
+        return {
+            total: _t("recipients"),
+            targeted: _t("recipients mailed (the ignored ones left out)"),
+            sent: _t("e-mails sent"),
+            delivered: _t("e-mails delivered"),
+        };
     }
 
     get eta() {
