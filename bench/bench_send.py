@@ -342,6 +342,9 @@ def main():
     parser.add_argument("--skip-a", action="store_true")
     parser.add_argument("--skip-b", action="store_true")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--skip-core-b", action="store_true", help="case (b) without core (with --profile)"
+    )
     args = parser.parse_args()
     config.parse_config(["-c", args.config, "--log-level=warn"])
     threading.current_thread().testing = False
@@ -371,8 +374,10 @@ def main():
     if not args.skip_b:
         workers = [int(count) for count in args.workers.split(",")]
         emails = recipient_emails(args.count_b, f"b{next(serial)}")
-        core = run_case(core_db, emails, args.latency_ms, 1, "b")
-        print_case(core, None)
+        core = None
+        if not args.skip_core_b:
+            core = run_case(core_db, emails, args.latency_ms, 1, "b")
+            print_case(core, None)
         profile_path = "/tmp/mmd_bench_send.prof" if args.profile else ""
         for count in workers:
             emails = recipient_emails(args.count_b, f"b{next(serial)}")

@@ -71,8 +71,9 @@ class MailMail(models.Model):
 
     @api.model
     def _mmd_cron_send_queue(self):
-        """The scheduled action of a parallel sender: a run of the mail queue."""
-        return self.process_email_queue()
+        """The scheduled action of a parallel sender: a run of the mail queue (which
+        leaves waking the other senders to the mail queue's own scheduled action)."""
+        return self.with_context(mmd_parallel_sender=True).process_email_queue()
 
     @api.model
     def _mmd_process_claimed_queue(self, ids=None, batch_size=1000):
@@ -88,7 +89,7 @@ class MailMail(models.Model):
         params = self.env["ir.config_parameter"].sudo()
         batch_size = int(params.get_param("mail.mail.queue.batch.size", batch_size))
         claim_size = self._mmd_get_int_param("send_claim_size", DEFAULT_CLAIM_SIZE)
-        if ids is None:
+        if ids is None and not self.env.context.get("mmd_parallel_sender"):
             self._mmd_wake_parallel_senders(claim_size)
         senders = self._mmd_get_int_param("parallel_senders", 1)
         done = 0
@@ -110,7 +111,11 @@ class MailMail(models.Model):
                 _logger.exception("Failed processing mail queue")
                 self.env.cr.rollback()
                 break
-            claimed._mmd_release_claims(auto_commit)
+            left = claimed._mmd_release_claims(auto_commit)
+            if left:
+                # the batch stopped (the throttle's wait budget, an unreachable server):
+                # what is left waits for the next run, which the stop triggered
+                break
         if ids is None and done:
             self.env["ir.cron"]._notify_progress(
                 done=done, remaining=self._mmd_count_claimable(ids)
@@ -209,7 +214,10 @@ class MailMail(models.Model):
 
     def _mmd_release_claims(self, auto_commit=True):
         """End the claims of ``self`` (those still queued go back to the queue), in a
-        READ COMMITTED transaction of its own when ``auto_commit``."""
+        READ COMMITTED transaction of its own when ``auto_commit``.
+
+        :return: how many of ``self`` are still queued (not sent by the batch)
+        """
         cr = self.env.cr
         self.env.flush_all()
         if auto_commit:
@@ -218,13 +226,16 @@ class MailMail(models.Model):
         cr.execute(
             SQL(
                 """UPDATE mail_mail SET mmd_claim_pid = NULL, mmd_claim_until = NULL
-                    WHERE id IN %s AND mmd_claim_pid = pg_backend_pid()""",
+                    WHERE id IN %s AND mmd_claim_pid = pg_backend_pid()
+                RETURNING state = 'outgoing'""",
                 tuple(self.ids),
             )
         )
+        left = sum(1 for (outgoing,) in cr.fetchall() if outgoing)
         if auto_commit:
             cr.commit()  # pylint: disable=invalid-commit
         self.invalidate_model(["mmd_claim_pid", "mmd_claim_until"])
+        return left
 
     @api.model
     def _mmd_count_claimable(self, ids=None):
@@ -292,6 +303,11 @@ class MailMail(models.Model):
         runs in a cron thread of its own (of this server or of another one on the
         database) and claims its own batches."""
         crons = self._mmd_get_sender_crons().filtered("active")
+        if crons:
+            # those already triggered will run anyway
+            crons -= (
+                self.env["ir.cron.trigger"].sudo().search([("cron_id", "in", crons.ids)]).cron_id
+            )
         if crons and self._mmd_count_claimable() > claim_size:
             for cron in crons:
                 cron._trigger()

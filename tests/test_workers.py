@@ -7,6 +7,7 @@ the registry and runs the mail queue, killed with SIGKILL. The fixtures are comm
 (and removed afterwards), since a worker cannot see the test's own uncommitted
 transaction."""
 
+import itertools
 import json
 import subprocess
 import sys
@@ -110,12 +111,13 @@ class TestWorkers(TransactionCase):
             thread.join(timeout=120)
         return errors
 
-    def _committed_mailing(self, emails, name):
+    def _committed_mailing(self, emails, name, server_values=None):
         """Commit a mass mailing to ``emails`` through the loopback server, its mails
         queued (not sent); everything is removed after the test.
 
         :param emails: the recipients' addresses, one partner each
         :param name: the mailing's name and subject
+        :param server_values: more values of the mail server (e.g. its throttle)
         :return: ``(mailing_id, mail_ids, order)``: the mailing's id, the ids of its
             queued ``mail.mail`` in the order the queue sends them, and their recipients
             in that order
@@ -129,6 +131,7 @@ class TestWorkers(TransactionCase):
                     "smtp_port": self.smtpd.port,
                     "smtp_encryption": "none",
                     "sequence": 1,
+                    **(server_values or {}),
                 }
             )
             partners = env["res.partner"].create(
@@ -255,6 +258,44 @@ class TestWorkers(TransactionCase):
                 SQL("SELECT count(*) FROM ir_cron_trigger WHERE cron_id IN %s", tuple(cron_ids))
             )
             self.assertTrue(cr.fetchone()[0], "the mail queue woke the parallel senders")
+
+    @mute_logger("odoo.addons.mail.models.mail_mail")
+    def test_three_parallel_senders_keep_the_server_rate(self):
+        """The send-speed limit holds across parallel senders: three senders on a mailing
+        whose mail server allows 120 e-mails a minute (one every 0.5 s) each claim their
+        own batches of 3, and wait for the server's shared send slots: the 9 e-mails
+        arrive at least the slots apart (with the throttle tests' slack), each once."""
+        emails = [f"throttled.parallel.{idx}@example.com" for idx in range(9)]
+        mailing_id, _mail_ids, _order = self._committed_mailing(
+            emails, "Three throttled senders", server_values={"throttle_rate": 120}
+        )
+        self._set_committed_param("mass_mailing_delivery.send_claim_size", "3")
+        with self.registry.cursor() as cr:
+            server_id = (
+                api.Environment(cr, SUPERUSER_ID, {})["mailing.mailing"]
+                .browse(mailing_id)
+                .mail_server_id.id
+            )
+        self.addCleanup(self._delete_send_slot, f"server:{server_id}")
+        self.smtpd.reset()
+        self.addCleanup(self.smtpd.reset)
+        senders = [lambda env: env["mail.mail"]._mmd_cron_send_queue()] * 3
+        with self.real_smtp() as smtpd:
+            errors = self._run_senders(senders)
+            received = smtpd.received
+        self.assertEqual(errors, [])
+        self.assertEqual(
+            Counter(rcpt for msg in received for rcpt in msg.rcpt_tos), Counter(emails)
+        )
+        times = sorted(msg.received_at for msg in received)
+        gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+        self.assertGreaterEqual(min(gaps), 0.5 * 0.5, f"gaps {gaps}")
+        self.assertGreaterEqual(times[-1] - times[0], 8 * 0.5 * 0.9, f"gaps {gaps}")
+        self.assertGreaterEqual(len({msg.peer for msg in received}), 3, "batches of 3")
+
+    def _delete_send_slot(self, key):
+        with self.registry.cursor() as cr:
+            cr.execute(SQL("DELETE FROM mail_send_slot WHERE key = %s", key))
 
     def _run_senders(self, senders):
         """Run each of ``senders`` (``callable(env)``) in a thread of its own with its own
