@@ -7,12 +7,12 @@ from odoo import fields
 from odoo import models
 
 from ..tools import providers
+from ..tools.providers import PROVIDER_SELECTION
 from ..tools.providers import brevo
 from ..tools.providers import mailgun
 from ..tools.providers import postmark
 from ..tools.providers import sendgrid
 from ..tools.providers import ses
-from .mail_bounce_event_provider import PROVIDER_SELECTION
 
 _logger = logging.getLogger(__name__)
 

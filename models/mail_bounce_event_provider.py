@@ -8,17 +8,9 @@ from odoo import models
 from odoo.tools import email_normalize
 
 from ..tools.bounce import BounceResult
+from ..tools.providers import PROVIDER_SELECTION
 
 _logger = logging.getLogger(__name__)
-
-PROVIDER_SELECTION = [
-    ("ses", "Amazon SES"),
-    ("mailgun", "Mailgun"),
-    ("sendgrid", "SendGrid"),
-    ("postmark", "Postmark"),
-    ("brevo", "Brevo"),
-    ("maillog", "Mail server log"),
-]
 
 
 class MailBounceEvent(models.Model):
@@ -99,6 +91,8 @@ class MailBounceEvent(models.Model):
     def _create_from_provider_event(self, server, provider_event, key, recipient):
         message_dict = {
             "message_id": key,
+            "email_from": provider_event.provider,
+            "to": server.name if server else "",
             "bounced_msg_ids": [],
             "mmd_provider_message_id": provider_event.provider_message_id,
             "body": provider_event.diagnostic,

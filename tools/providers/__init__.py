@@ -18,7 +18,15 @@ MAX_AGE_SECONDS = 15 * 60
 #: the largest webhook body read (a SendGrid batch is at most a few MB)
 MAX_BODY = 8 * 1024 * 1024
 
-PROVIDERS = ("ses", "mailgun", "sendgrid", "postmark", "brevo")
+#: the sources of events: the sending services, and a mail server's log
+PROVIDER_SELECTION = [
+    ("ses", "Amazon SES"),
+    ("mailgun", "Mailgun"),
+    ("sendgrid", "SendGrid"),
+    ("postmark", "Postmark"),
+    ("brevo", "Brevo"),
+    ("maillog", "Mail server log"),
+]
 
 #: an SMTP reply code and enhanced status at the start of a diagnostic
 _REPLY_RE = re.compile(r"^(?:smtp;\s*)?([245]\d\d)(?:[\s-]+([245]\.\d{1,3}\.\d{1,3}))?", re.I)
