@@ -10,6 +10,7 @@ from ..tools import providers
 from ..tools.providers import PROVIDER_SELECTION
 from ..tools.providers import brevo
 from ..tools.providers import mailgun
+from ..tools.providers import maillog
 from ..tools.providers import postmark
 from ..tools.providers import sendgrid
 from ..tools.providers import ses
@@ -22,6 +23,7 @@ READERS = {
     "sendgrid": sendgrid,
     "postmark": postmark,
     "brevo": brevo,
+    "maillog": maillog,
 }
 #: the URL path of each provider's webhook (``<server id>`` appended)
 WEBHOOK_PATH = "/mass_mailing_delivery/webhook/{provider}/{server_id}"

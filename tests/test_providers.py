@@ -9,11 +9,14 @@ addon's certificate cache (``tools.providers.ses.remember_certificate``) under a
 """
 
 import json
+import os
+import tempfile
 from unittest.mock import patch
 
 from odoo.tests import HttpCase
 from odoo.tests import tagged
 
+from ..tools import maillog
 from ..tools.providers import ses
 from . import provider_payloads as payloads
 from .common import DeliveryCommon
@@ -364,3 +367,62 @@ class TestProviderWebhooks(DeliveryCommon, HttpCase):
         self.env.invalidate_all()
         self.assertEqual(hard.trace_status, "bounce")
         self.assertTrue(spam.is_complaint)
+
+    # ------------------------------------------------------------
+    # POSTFIX LOG READER
+    # ------------------------------------------------------------
+
+    def test_postfix_log_reader_posts_each_outcome_once(self):
+        """``tools/maillog.py`` reads the relay's log and posts to the running Odoo over
+        HTTP; the outcomes are matched by the queue id of the server's reply."""
+        self.configure("maillog", "log-token-1")
+        [gone, happy, full] = self.send(
+            ["gone@remote.example", "happy@remote.example", "full@remote.example"], "postfix"
+        )
+        self.assertTrue(gone.server_reference.startswith("250 2.0.0 Ok: queued as "))
+        lines = [
+            f"Dec  3 13:01:02 mx postfix/smtp[1234]: {gone.provider_message_id}: "
+            "to=<gone@remote.example>, relay=mx.remote.example[192.0.2.1]:25, delay=0.5, "
+            "delays=0.1/0/0.2/0.2, dsn=5.1.1, status=bounced (host mx.remote.example[192.0.2.1] "
+            "said: 550 5.1.1 <gone@remote.example>: Recipient address rejected: User unknown in "
+            "virtual mailbox table (in reply to RCPT TO command))",
+            f"Dec  3 13:01:03 mx postfix/smtp[1235]: {happy.provider_message_id}: "
+            "to=<happy@remote.example>, relay=mx.remote.example[192.0.2.1]:25, delay=0.4, "
+            "delays=0.1/0/0.1/0.2, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 9ABCD12)",
+            f"Dec  3 13:01:04 mx postfix/smtp[1236]: {full.provider_message_id}: "
+            "to=<full@remote.example>, relay=mx.remote.example[192.0.2.1]:25, delay=1.2, "
+            "delays=0.1/0/0.3/0.8, dsn=4.2.2, status=deferred (host mx.remote.example"
+            "[192.0.2.1] said: 452 4.2.2 Mailbox full (in reply to RCPT TO command))",
+        ]
+        with tempfile.TemporaryDirectory() as folder:
+            log = os.path.join(folder, "mail.log")
+            cursor = os.path.join(folder, "cursor.json")
+            with open(log, "w", encoding="utf-8") as handle:
+                handle.write("\n".join(lines) + "\n")
+            url = maillog.endpoint(self.base_url(), self.server.id)
+            before = self.snapshot()
+            self.assertEqual(maillog.run([log], url, "guess", cursor), -1, "wrong token")
+            self.assertEqual(self.snapshot(), before)
+            self.assertFalse(os.path.exists(cursor), "the cursor waits for a taken post")
+            self.assertEqual(maillog.run([log], url, "log-token-1", cursor), 3)
+            self.assertEqual(maillog.run([log], url, "log-token-1", cursor), 0, "cron again")
+            os.unlink(cursor)
+            after = self.snapshot()
+            self.assertEqual(maillog.run([log], url, "log-token-1", cursor), 3, "409: known")
+            self.assertEqual(self.snapshot(), after)
+        self.env.invalidate_all()
+        self.assertEqual((gone.trace_status, gone.bounce_kind), ("bounce", "hard"))
+        self.assertIn("User unknown in virtual mailbox table", gone.failure_reason)
+        events = {e.recipient: e for e in self.events()}
+        self.assertEqual(
+            events["gone@remote.example"].delivery_error_id.category, "recipient_unknown"
+        )
+        self.assertEqual(events["happy@remote.example"].kind, "delivered")
+        self.assertEqual(events["full@remote.example"].kind, "delayed")
+        self.assertEqual(
+            self.env["mail.blacklist"]
+            .sudo()
+            .search([("email", "=", "gone@remote.example")])
+            .block_reason,
+            "hard_bounce",
+        )
