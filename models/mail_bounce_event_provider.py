@@ -32,6 +32,7 @@ class MailBounceEvent(models.Model):
     )
     provider = fields.Selection(
         PROVIDER_SELECTION,
+        string="Sending service",
         readonly=True,
         index="btree_not_null",
         help="The sending service that reported the event (empty: the bounce mailbox).",
@@ -40,7 +41,9 @@ class MailBounceEvent(models.Model):
         "ir.mail_server", string="Outgoing mail server", readonly=True, ondelete="set null"
     )
     provider_classification = fields.Char(
-        readonly=True, help="The sending service's own type for the event, in its words."
+        string="Provider's classification",
+        readonly=True,
+        help="The sending service's own type for the event, in its words.",
     )
     provider_message_id = fields.Char(
         string="Provider message ID", readonly=True, index="btree_not_null"

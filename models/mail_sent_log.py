@@ -117,6 +117,7 @@ class MailSentLog(models.Model):
     state = fields.Selection(STATES, readonly=True)
     failure_reason = fields.Text(readonly=True)
     server_reference = fields.Char(
+        string="Server reference",
         readonly=True,
         help="The SMTP server's final reply to the e-mail (e.g. '250 2.0.0 Ok: queued as "
         "4Q1x2'): how the server and its logs name it.",

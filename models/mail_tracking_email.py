@@ -90,6 +90,7 @@ class MailTrackingEmail(models.Model):
     failure_reason = fields.Text(readonly=True)
     unsubscribe_date = fields.Datetime("Unsubscribed", readonly=True)
     server_reference = fields.Char(
+        string="Server reference",
         readonly=True,
         copy=False,
         help="The SMTP server's final reply to the e-mail (e.g. '250 2.0.0 Ok: queued as "

@@ -49,6 +49,7 @@ class MailingTrace(models.Model):
         readonly=True, copy=False, help="Every failed attempt and retry, oldest first."
     )
     server_reference = fields.Char(
+        string="Server reference",
         readonly=True,
         copy=False,
         help="The SMTP server's final reply to the e-mail (e.g. '250 2.0.0 Ok: queued as "

@@ -27,8 +27,8 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from ..tools.providers import mailgun
-from ..tools.providers import ses
+from odoo.addons.mass_mailing_delivery.tools.providers import mailgun
+from odoo.addons.mass_mailing_delivery.tools.providers import ses
 
 TOPIC_ARN = "arn:aws:sns:eu-west-1:123456789012:ses-bounces"
 CERT_URL = "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-mmdtest.pem"
