@@ -29,7 +29,11 @@ class MailMail(models.Model):
             mail_sudo = mail.sudo()
             for record in (*mail_sudo.mailing_trace_ids, *mail_sudo.mmd_tracking_ids):
                 email = email_normalize(record.email or "") or (record.email or "").lower()
-                reply = next((r for rcpts, r in replies if email in rcpts), replies[0][1])
+                reply = next((r for rcpts, r in replies if email in rcpts), "")
+                if not reply and record._name == "mailing.trace" and len(replies) == 1:
+                    reply = replies[0][1]  # a mass mailing's one message, whatever its To
+                if not reply:
+                    continue  # not sent to this recipient (refused, invalid...)
                 record.write(
                     {
                         "server_reference": reply[:500],
