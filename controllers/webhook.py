@@ -22,7 +22,8 @@ def receive(provider, server_id):
     server = request.env["ir.mail_server"].sudo().browse(server_id).exists() if server_id else None
     if not server:
         return Response("No such webhook", status=404, content_type="text/plain")
-    body = httprequest.get_data(cache=False)
+    # kept: Odoo runs the request again after a serialization failure, on the same body
+    body = httprequest.get_data(cache=True)
     status, text = server._mmd_receive_webhook(provider, body, httprequest.headers)
     return Response(text, status=status, content_type="text/plain")
 

@@ -27,6 +27,8 @@ READERS = {
 }
 #: the URL path of each provider's webhook (``<server id>`` appended)
 WEBHOOK_PATH = "/mass_mailing_delivery/webhook/{provider}/{server_id}"
+#: what a provider's reader raises on a payload malformed inside (read before any write)
+MALFORMED = (AttributeError, TypeError, ValueError, KeyError, IndexError)
 #: days counted by the event summary of the form
 SUMMARY_DAYS = 7
 
@@ -117,26 +119,14 @@ class IrMailServer(models.Model):
         """
         self.ensure_one()
         server_sudo = self.sudo()
-        reader = READERS.get(provider)
         if (
-            not reader
+            provider not in READERS
             or server_sudo.mmd_provider != provider
             or not server_sudo.mmd_provider_secret
         ):
             return 404, "No such webhook"
         try:
-            if provider == "ses":
-                events, message = ses.read(
-                    body, headers, server_sudo.mmd_provider_secret, time.time()
-                )
-                if message.get("Type") == "SubscriptionConfirmation":
-                    ses.confirm_subscription(message)
-                    _logger.info(
-                        "Amazon SES: subscription to %s confirmed", message.get("TopicArn")
-                    )
-                    return 200, "Subscription confirmed"
-            else:
-                events = reader.read(body, headers, server_sudo.mmd_provider_secret, time.time())
+            events = self._mmd_read_webhook(provider, body, headers)
         except providers.WebhookError as error:
             _logger.info(
                 "%s webhook of server %s refused (%s): %s",
@@ -146,12 +136,30 @@ class IrMailServer(models.Model):
                 error.message,
             )
             return error.status, error.message
-        except OSError as error:
-            _logger.info("%s webhook of server %s: %s", provider, self.id, error)
-            return 503, "Service unavailable"
+        if events is None:
+            return 200, "Subscription confirmed"
         created, duplicates = (
             self.env["mail.bounce.event"].sudo()._process_provider_events(self, events)
         )
         if events and not created and duplicates:
             return 409, "Already processed"
         return 200, f"OK: {len(created)} events"
+
+    def _mmd_read_webhook(self, provider, body, headers):
+        """The events of one POST (``None`` for a confirmed SNS subscription), or
+        ``WebhookError`` with the status to answer. Nothing is written here."""
+        secret = self.sudo().mmd_provider_secret
+        try:
+            if provider != "ses":
+                return READERS[provider].read(body, headers, secret, time.time())
+            events, message = ses.read(body, headers, secret, time.time())
+            if message.get("Type") == "SubscriptionConfirmation":
+                ses.confirm_subscription(message)
+                _logger.info("Amazon SES: subscription to %s confirmed", message.get("TopicArn"))
+                return None
+            return events
+        except MALFORMED as error:
+            # the right shape at the top but not inside (a list for an object...)
+            raise providers.WebhookError(400, f"Malformed payload ({error!r})") from error
+        except OSError as error:
+            raise providers.WebhookError(503, "Service unavailable") from error

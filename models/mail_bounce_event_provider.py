@@ -237,17 +237,6 @@ class MailBounceEvent(models.Model):
             return self.env._("Blocked: unsubscribed through the sending service.")
         return self.env._("Unsubscription recorded.")
 
-    def _block(self, reason):
-        res = super()._block(reason)
-        if self.provider:
-            entry = (
-                self.env["mail.blacklist"]
-                .sudo()
-                .search([("email", "=", self.recipient), ("bounce_event_id", "=", self.id)])
-            )
-            entry.write({"block_evidence": self._provider_evidence(entry.block_evidence or "")})
-        return res
-
     def _provider_evidence(self, words):
         """``words`` prefixed with the provider and its classification."""
         self.ensure_one()

@@ -199,6 +199,8 @@ class TestProviderWebhooks(DeliveryCommon, HttpCase):
             response = self.post("ses", document)
             self.assertEqual(response.status_code, status, document)
         self.assertEqual(self.post("ses", None, raw=b"\x00{not json").status_code, 400)
+        inside = self.sns.envelope({"notificationType": "Bounce", "bounce": [1], "mail": "x"})
+        self.assertEqual(self.post("ses", inside).status_code, 400, "malformed inside")
         other = self.server.copy({"name": "Unconfigured"})
         self.assertEqual(self.post("ses", good, server=other).status_code, 404, "no key")
         self.assertEqual(self.post("mailgun", good).status_code, 404, "not its provider")
@@ -266,6 +268,11 @@ class TestProviderWebhooks(DeliveryCommon, HttpCase):
         for document in posts:
             self.assertEqual(self.post("mailgun", document).status_code, 200)
         self.assertEqual(self.post("mailgun", posts[0]).status_code, 409, "replayed")
+        malformed = payloads.mailgun_event(MAILGUN_KEY, "failed", "x@remote.example", "<x@y>")
+        malformed["event-data"]["timestamp"] = "yesterday"
+        after = self.snapshot()
+        self.assertEqual(self.post("mailgun", malformed).status_code, 400)
+        self.assertEqual(self.snapshot(), after)
         self.env.invalidate_all()
         self.assertEqual(failed.trace_status, "bounce")
         self.assertTrue(complained.is_complaint)
