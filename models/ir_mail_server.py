@@ -5,6 +5,10 @@ import weakref
 from odoo import api
 from odoo import fields
 from odoo import models
+from odoo.tools import email_normalize
+from odoo.tools import email_split
+
+from ..tools.providers import reference
 
 _logger = logging.getLogger(__name__)
 
@@ -16,6 +20,38 @@ def _is_closed(session):
         return False
     smtp = getattr(session, "__obj__", session)
     return getattr(smtp, "sock", True) is None
+
+
+def _capture_replies(session):
+    """Make ``session`` keep the server's reply to DATA (``mmd_last_reply``).
+
+    ``smtplib.SMTP.sendmail`` reads the final reply to each message (``250 2.0.0 Ok:
+    queued as 4Q1x2``) and drops it; it calls ``self.data()`` for it, so the instance's
+    ``data`` is wrapped once to keep that reply on the session."""
+    smtp = getattr(session, "__obj__", session)
+    if smtp is None or getattr(smtp, "mmd_captures_replies", False):
+        return
+    data = smtp.data
+
+    def data_keeping_reply(msg):
+        code, message = data(msg)
+        smtp.mmd_last_reply = reference.reply_text(code, message)
+        return code, message
+
+    smtp.data = data_keeping_reply
+    smtp.mmd_captures_replies = True
+    smtp.mmd_last_reply = ""
+
+
+def _last_reply(session):
+    smtp = getattr(session, "__obj__", session)
+    return getattr(smtp, "mmd_last_reply", "") if smtp is not None else ""
+
+
+def _reset_reply(session):
+    smtp = getattr(session, "__obj__", session)
+    if smtp is not None and getattr(smtp, "mmd_captures_replies", False):
+        smtp.mmd_last_reply = ""
 
 
 class SMTPReconnectError(smtplib.SMTPServerDisconnected):
@@ -100,7 +136,43 @@ class IrMailServer(models.Model):
             if _is_closed(session):
                 mail_server_id = kwargs.get("mail_server_id", args[0] if args else None)
                 kwargs["smtp_session"] = self._get_live_smtp_session(session, mail_server_id)
-        return super().send_email(message, *args, **kwargs)
+        session = args[9] if len(args) >= 10 else kwargs.get("smtp_session")
+        _capture_replies(session)
+        _reset_reply(session)
+        message_id = super().send_email(message, *args, **kwargs)
+        self._mmd_keep_server_reply(message, message_id, _last_reply(session))
+        return message_id
+
+    def connect(self, *args, **kwargs):
+        session = super().connect(*args, **kwargs)
+        _capture_replies(session)
+        return session
+
+    # ------------------------------------------------------------
+    # SERVER REFERENCE
+    # ------------------------------------------------------------
+
+    def _mmd_keep_server_reply(self, message, message_id, reply):
+        """Keep the server's final reply to the message just sent, until the mail's
+        post-processing records it (``mail.mail._mmd_record_server_references``).
+
+        A document e-mail is sent once per recipient with the same Message-ID: the
+        replies are kept per Message-ID and recipient, for this transaction."""
+        if not reply or not message_id:
+            return
+        recipients = [
+            email_normalize(address) or address.lower()
+            for name in ("To", "Cc")
+            for value in message.get_all(name) or []
+            for address in email_split(str(value))
+        ]
+        replies = self.env.cr.cache.setdefault("mmd_smtp_replies", {})
+        replies.setdefault(message_id, []).append((recipients, reply))
+
+    @api.model
+    def _mmd_pop_server_replies(self, message_id):
+        """The replies kept for ``message_id``: list of ``(recipients, reply)``."""
+        return self.env.cr.cache.get("mmd_smtp_replies", {}).pop(message_id, [])
 
     def _get_live_smtp_session(self, closed_session, mail_server_id=None):
         """A connected session replacing ``closed_session`` (closed by the server).

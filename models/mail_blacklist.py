@@ -298,6 +298,9 @@ class MailBlacklist(models.Model):
             evidence = " ".join(
                 part for part in (event.status, event.diagnostic or event.feedback_type) if part
             )
+        if event.provider:
+            # reported by a sending service: say which, and in its words
+            evidence = event._provider_evidence(evidence)
         return self._add_with_reason(
             event.recipient,
             reason,

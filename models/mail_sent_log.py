@@ -69,14 +69,14 @@ class MailSentLog(models.Model):
         "mailing.trace": [
             "trace_type", "sent_datetime", "open_datetime", "links_click_datetime", "email",
             "model", "res_id", "mass_mailing_id", "mail_mail_id", "trace_status",
-            "failure_reason", "delivery_error_id",
+            "failure_reason", "delivery_error_id", "server_reference",
         ],
         "mailing.mailing": ["email_from", "subject", "user_id"],
         "res.users": ["partner_id"],
         "mail.tracking.email": [
             "sent_date", "first_open_date", "first_click_date", "email", "partner_id",
             "subject", "model", "res_id", "document_name", "mail_mail_id", "mail_message_id",
-            "state", "failure_reason",
+            "state", "failure_reason", "server_reference",
         ],
         "mail.message": [
             "author_id", "email_from", "subject", "record_name", "date", "record_company_id",
@@ -121,6 +121,12 @@ class MailSentLog(models.Model):
     company_id = fields.Many2one("res.company", readonly=True)
     state = fields.Selection(STATES, readonly=True)
     failure_reason = fields.Text(readonly=True)
+    server_reference = fields.Char(
+        string="Server reference",
+        readonly=True,
+        help="The SMTP server's final reply to the e-mail (e.g. '250 2.0.0 Ok: queued as "
+        "4Q1x2'): how the server and its logs name it.",
+    )
     delivery_error_id = fields.Many2one(
         "mail.delivery.error", string="Delivery error", readonly=True
     )
@@ -274,7 +280,8 @@ class MailSentLog(models.Model):
                        ELSE 'sent'
                    END::varchar AS state,
                    t.failure_reason AS failure_reason,
-                   t.delivery_error_id AS delivery_error_id
+                   t.delivery_error_id AS delivery_error_id,
+                   t.server_reference AS server_reference
               FROM mailing_trace t
          LEFT JOIN mailing_mailing mailing ON mailing.id = t.mass_mailing_id
          LEFT JOIN res_users u ON u.id = mailing.user_id
@@ -304,7 +311,8 @@ class MailSentLog(models.Model):
                    CASE WHEN tr.state = 'pending' THEN 'queued' ELSE tr.state END::varchar
                        AS state,
                    tr.failure_reason AS failure_reason,
-                   mail.delivery_error_id AS delivery_error_id
+                   mail.delivery_error_id AS delivery_error_id,
+                   tr.server_reference AS server_reference
               FROM mail_tracking_email tr
          LEFT JOIN mail_message msg ON msg.id = tr.mail_message_id
          LEFT JOIN mail_mail mail ON mail.id = tr.mail_mail_id
@@ -339,7 +347,8 @@ class MailSentLog(models.Model):
                        ELSE 'sent'
                    END::varchar AS state,
                    n.failure_reason AS failure_reason,
-                   mail.delivery_error_id AS delivery_error_id
+                   mail.delivery_error_id AS delivery_error_id,
+                   NULL::varchar AS server_reference
               FROM mail_notification n
               JOIN mail_message msg ON msg.id = n.mail_message_id
          LEFT JOIN res_partner partner ON partner.id = n.res_partner_id
@@ -379,7 +388,8 @@ class MailSentLog(models.Model):
                        ELSE 'sent'
                    END::varchar AS state,
                    mail.failure_reason AS failure_reason,
-                   mail.delivery_error_id AS delivery_error_id
+                   mail.delivery_error_id AS delivery_error_id,
+                   NULL::varchar AS server_reference
               FROM mail_mail mail
               JOIN mail_message msg ON msg.id = mail.mail_message_id
              WHERE mail.mailing_id IS NULL

@@ -89,6 +89,21 @@ class MailTrackingEmail(models.Model):
     bounce_date = fields.Datetime("Bounced", readonly=True)
     failure_reason = fields.Text(readonly=True)
     unsubscribe_date = fields.Datetime("Unsubscribed", readonly=True)
+    server_reference = fields.Char(
+        string="Server reference",
+        readonly=True,
+        copy=False,
+        help="The SMTP server's final reply to the e-mail (e.g. '250 2.0.0 Ok: queued as "
+        "4Q1x2'): how the server and its logs name it.",
+    )
+    provider_message_id = fields.Char(
+        string="Provider message ID",
+        index="btree_not_null",
+        readonly=True,
+        copy=False,
+        help="The id the server or sending service gave the e-mail, read from its reply: "
+        "its events and logs are matched by it.",
+    )
     event_ids = fields.One2many("mail.tracking.event", "tracking_email_id", string="Events")
     link_ids = fields.One2many("mail.tracking.link", "tracking_email_id", string="Links")
     last_open_date = fields.Datetime("Last opened", compute="_compute_event_stats")

@@ -48,6 +48,21 @@ class MailingTrace(models.Model):
     delivery_history = fields.Text(
         readonly=True, copy=False, help="Every failed attempt and retry, oldest first."
     )
+    server_reference = fields.Char(
+        string="Server reference",
+        readonly=True,
+        copy=False,
+        help="The SMTP server's final reply to the e-mail (e.g. '250 2.0.0 Ok: queued as "
+        "4Q1x2'): how the server and its logs name it.",
+    )
+    provider_message_id = fields.Char(
+        string="Provider message ID",
+        index="btree_not_null",
+        readonly=True,
+        copy=False,
+        help="The id the server or sending service gave the e-mail, read from its reply: "
+        "its events and logs are matched by it.",
+    )
 
     # ------------------------------------------------------------
     # CRUD

@@ -10,6 +10,7 @@ from . import test_install
 from . import test_languages
 from . import test_live_summary
 from . import test_outcome_tags
+from . import test_providers
 from . import test_retry
 from . import test_security
 from . import test_sent_log

@@ -113,6 +113,22 @@ class TestDocumentTracking(DeliveryCommon, HttpCase):
     # TESTS
     # ------------------------------------------------------------
 
+    def test_each_recipient_keeps_the_server_reference(self):
+        """A document e-mail is sent once per recipient with one Message-ID: each tracked
+        e-mail keeps the server's reply to its own copy (the queue id of the relay)."""
+        self.smtpd.handler.reply_mode = "postfix"
+        self.addCleanup(setattr, self.smtpd.handler, "reply_mode", "")
+        message, _received = self.send_invoice_email()
+        replies = {m.rcpt_tos[0]: m for m in self.smtpd.received}
+        for email in ("alice@customer.example", "bob@customer.example"):
+            tracking = self.tracking_of(message, email)
+            self.assertEqual(tracking.server_reference, replies[email].reply)
+            self.assertEqual(tracking.provider_message_id, replies[email].provider_message_id)
+        log = self.env["mail.sent.log"].search(
+            [("server_reference", "ilike", replies["bob@customer.example"].provider_message_id)]
+        )
+        self.assertEqual(log.email, "bob@customer.example")
+
     def test_invoice_template_tracked_by_default(self):
         template = self.env.ref("account.email_template_edi_invoice")
         self.assertTrue(template.mmd_tracked, "installing account after the addon tracks it")

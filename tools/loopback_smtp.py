@@ -29,7 +29,15 @@ A relay with latency: ``latency_ms`` (``--latency-ms``) makes the server wait th
 milliseconds before it answers each message's DATA, as a relay 30 to 100 ms away does
 (the wait is asynchronous: concurrent connections wait side by side, as on a real relay).
 
-And :meth:`RefusingHandler.refuse_connections` (or :attr:`RefusingHandler.greeting` set to
+Reply modes (:attr:`RefusingHandler.reply_mode`, ``--reply-mode``), for the server's
+reference kept on each e-mail:
+
+* ``""``: ``250 2.0.0 OK: queued`` (no id);
+* ``postfix``: ``250 2.0.0 Ok: queued as 4Q1x2Zk7pQz`` (a Postfix queue id);
+* ``ses``: as Amazon SES, ``250 Ok 0100018c...-000000`` (its own message id) and the
+  Message-ID rewritten to ``<that id@email.amazonses.com>`` in the message delivered.
+
+and :meth:`RefusingHandler.refuse_connections` (or :attr:`RefusingHandler.greeting` set to
 a reply, e.g. ``421 4.3.2 Service not available``) makes the next new connections (or
 every one) get that reply as greeting, then closed.
 
@@ -43,6 +51,7 @@ import logging
 import signal
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from dataclasses import field
 from email import message_from_bytes
@@ -74,6 +83,12 @@ class ReceivedMessage:
     data: bytes
     received_at: float
     peer: str = ""
+    #: the id the server named in its reply (reply modes ``postfix`` and ``ses``)
+    provider_message_id: str = ""
+    #: the Message-ID the client sent (before the ``ses`` mode rewrote it)
+    original_message_id: str = ""
+    #: the server's final reply to the message
+    reply: str = ""
 
     @property
     def message(self):
@@ -89,6 +104,8 @@ class ReceivedMessage:
             "message_id": msg.get("Message-Id", ""),
             "subject": msg.get("Subject", ""),
             "size": len(self.data),
+            "reply": self.reply,
+            "original_message_id": self.original_message_id,
         }
 
 
@@ -123,6 +140,8 @@ class RefusingHandler:
     hung: list = field(default_factory=list)
     #: milliseconds the server waits before it answers each message's DATA (a remote relay)
     latency_ms: float = 0
+    #: how the server answers an accepted message: "", "postfix" or "ses" (module doc)
+    reply_mode: str = ""
 
     def refuse_connections(self, reply, count=None):
         """Greet the next ``count`` new connections (every one when ``None``) with
@@ -196,7 +215,9 @@ class RefusingHandler:
             data=envelope.original_content or envelope.content,
             received_at=time.time(),
             peer=str(session.peer),
+            reply="250 2.0.0 OK: queued",
         )
+        self._answer_as(received)
         with self.lock:
             self.received.append(received)
             if self.log_path:
@@ -204,7 +225,21 @@ class RefusingHandler:
                     log.write(json.dumps(received.as_json()) + "\n")
             if self.store_dir:
                 self._store(received)
-        return "250 2.0.0 OK: queued"
+        return received.reply
+
+    def _answer_as(self, received):
+        """Give ``received`` the id and reply of :attr:`reply_mode` (rewriting its
+        Message-ID in the ``ses`` mode, as Amazon SES does)."""
+        if self.reply_mode == "postfix":
+            queue_id = uuid.uuid4().hex[:11].upper()
+            received.provider_message_id = queue_id
+            received.reply = f"250 2.0.0 Ok: queued as {queue_id}"
+        elif self.reply_mode == "ses":
+            ses_id = f"{int(received.received_at * 1000):016x}-{uuid.uuid4()}-000000"
+            received.provider_message_id = ses_id
+            received.reply = f"250 Ok {ses_id}"
+            received.original_message_id = received.message.get("Message-Id", "")
+            received.data = _rewrite_message_id(received.data, f"<{ses_id}@email.amazonses.com>")
 
     def _store(self, received):
         """Write ``received`` to the store folder, once per recipient (``<n>-<rcpt>.eml``),
@@ -216,6 +251,15 @@ class RefusingHandler:
             safe = "".join(char if char.isalnum() or char in "@.-_" else "_" for char in rcpt)
             (folder / f"{number:06d}-{safe}.eml").write_bytes(received.data)
             number += 1
+
+
+def _rewrite_message_id(data, message_id):
+    """``data`` (a raw message) with its Message-ID header replaced by ``message_id``."""
+    newline = b"\r\n" if b"\r\n" in data[:2000] else b"\n"
+    head, _sep, body = data.partition(newline * 2)
+    lines = [line for line in head.split(newline) if not line.lower().startswith(b"message-id:")]
+    lines.append(b"Message-ID: " + message_id.encode())
+    return newline.join(lines) + newline * 2 + body
 
 
 class LoopbackSMTPServer:
@@ -233,14 +277,22 @@ class LoopbackSMTPServer:
     :param latency_ms: milliseconds of delay before answering each message's DATA.
     """
 
-    def __init__(  # noqa: PLR0917 (the latency joined the existing positional options)
-        self, port=0, rules=None, log_path="", host="127.0.0.1", store_dir="", latency_ms=0
+    def __init__(  # noqa: PLR0917 (options joined the existing positional ones)
+        self,
+        port=0,
+        rules=None,
+        log_path="",
+        host="127.0.0.1",
+        store_dir="",
+        latency_ms=0,
+        reply_mode="",
     ):
         self.handler = RefusingHandler(
             rules=dict(DEFAULT_RULES if rules is None else rules),
             log_path=log_path,
             store_dir=store_dir,
             latency_ms=latency_ms,
+            reply_mode=reply_mode,
         )
         self.host = host
         self.port = port or free_port(host)
@@ -368,6 +420,9 @@ def main(argv=None):
     parser.add_argument(
         "--latency-ms", type=float, default=0, help="delay before answering each DATA (ms)"
     )
+    parser.add_argument(
+        "--reply-mode", default="", choices=("", "postfix", "ses"), help="answer as this server"
+    )
     args = parser.parse_args(argv)
     server = LoopbackSMTPServer(
         port=args.port,
@@ -375,6 +430,7 @@ def main(argv=None):
         host=args.host,
         store_dir=args.store,
         latency_ms=args.latency_ms,
+        reply_mode=args.reply_mode,
     ).start()
     # pylint: disable=print-used
     print(f"loopback SMTP server on {args.host}:{server.port}; refusing:", flush=True)
