@@ -38,7 +38,6 @@ from . import fallback
 from . import gmail
 from . import googlegroups
 from . import kddi
-from . import mailmarshal
 from .message import KINDS
 from .message import MAX_DIAGNOSTIC
 from .message import MAX_SIZE
@@ -77,7 +76,7 @@ __all__ = (
 _logger = logging.getLogger(__package__)
 
 #: the readers of mail server families and providers, tried in this order (see docstring)
-READERS = (googlegroups, gmail, exim, domino, exchange2003, mailmarshal, kddi)
+READERS = (googlegroups, gmail, exim, domino, exchange2003, kddi)
 
 
 def read_message(msg, matcher):

@@ -80,11 +80,10 @@ def _blocks(text):
         else:
             current = None
     found = []
-    for address, reason in blocks:
+    for line, lines in blocks:
         # "  <kijitora@example.jp>: 550 5.1.1 ...": the reason on the address line
-        inline = INLINE_RE.match(address)
-        if inline:
-            address, reason = inline.group(1), [inline.group(2), *reason]
+        inline = INLINE_RE.match(line)
+        address, reason = (inline.group(1), [inline.group(2), *lines]) if inline else (line, lines)
         if reason or "@" in address:
             found.append((address, " ".join(reason)))
     return found

@@ -85,10 +85,14 @@ def refine(result):
     """Refine the category of a failure the registry left unexplained (``unknown``) or
     generic (``server_error``): given up after temporary failures (a 4.x.x status in a
     failure report) it expired, and an unknown domain reported with a temporary status is a
-    DNS failure, not evidence about the address; refused at the connection, greeting or MAIL FROM it is about
+    DNS failure, not evidence about the address; refused (even for an unknown domain, which
+    is then the sender's) at the connection, greeting or MAIL FROM it is about
     the sender."""
     klass = (result.status or "")[:1] or str(result.smtp_code or "")[:1]
-    if result.category == "domain_unknown" and klass == "4" and DNS_RE.search(result.diagnostic):
+    if result.category in HARD_CATEGORIES and result.smtp_command in COMMAND_CATEGORIES:
+        # refused before any recipient was named: "No such domain" is the sender's domain
+        result.category = COMMAND_CATEGORIES[result.smtp_command]
+    elif result.category == "domain_unknown" and klass == "4" and DNS_RE.search(result.diagnostic):
         # a DNS answer the reporting server itself took for temporary (4.x.x)
         result.category = "network_error"
     elif result.category in ("unknown", "server_error") and klass == "4":
