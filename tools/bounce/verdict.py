@@ -76,6 +76,9 @@ def finish(found, matcher, message_id="", reader=""):
         result.kind = failure_kind(result.category)
     elif action in ("delayed", "delivered"):
         result.kind = action
+    elif action == "complaint":
+        result.kind = result.category = "complaint"
+        result.permanence = "none"
     else:
         result.kind = "unknown"
     return result
