@@ -84,6 +84,8 @@ SEPARATOR_RE = re.compile(r"^[-=_*#~ ]{3,}$|^-{2,}[^-]{0,60}-{2,}$")
 HEADER_LINE_RE = re.compile(
     r"^(?:To|From|Subject|Sent|Date|Received|Message-ID|Return-Path|Cc):\s", re.IGNORECASE
 )
+#: :data:`ORIGINAL_MARKER_RE` at the start of a line after the first one
+ORIGINAL_MARKER_LINE_RE = re.compile("\n" + ORIGINAL_MARKER_RE.pattern[1:], re.IGNORECASE)
 DELAY_RE = re.compile(
     r"THIS IS A WARNING ONLY|Delivery incomplete|will (?:be )?retr(?:y|ied)|will continue to"
     r" be made|do not resend your (?:original )?message|attempts will continue|will continue to"
@@ -402,8 +404,11 @@ def command_of(text):
 def report_text(parts):
     """The human-readable report: the text parts up to the copy of the original message."""
     text = "\n".join(parts.texts)
-    match = ORIGINAL_MARKER_RE.search(text)
-    return text[: match.start()] if match and match.start() > 0 else text
+    # searched from the line breaks only (a literal first character: a fast scan)
+    if ORIGINAL_MARKER_RE.match(text):
+        return text
+    match = ORIGINAL_MARKER_LINE_RE.search(text)
+    return text[: match.start() + 1] if match else text
 
 
 def text_near(text, recipient, window=700):
@@ -490,11 +495,12 @@ def reply_lines(text, code):
 def own_addresses(msg, parts):
     """Addresses that are not recipients: the bounce's From/To, the original's sender."""
     own = set()
+    # a plain address search: the full address-list parser costs more than the whole report
     for name in ("From", "To", "Sender", "Reply-To"):
-        own.update(addresses(header(msg, name)))
+        own.update(match.lower() for match in ADDRESS_RE.findall(header(msg, name)))
     for original in parts.originals:
         for name in ("From", "Return-Path", "Sender", "Reply-To"):
-            own.update(addresses(header(original, name)))
+            own.update(match.lower() for match in ADDRESS_RE.findall(header(original, name)))
     return own
 
 
