@@ -60,11 +60,10 @@ def read(msg, parts):
     found = []
     for address, reason in _blocks(report[(listed or start).end() :]):
         recipient = _recipient(address, reason, msg, parts)
-        if LOCAL_DELIVERY_RE.match(address):
-            # "pipe to |/usr/bin/x": the local delivery that failed is part of the reason
-            reason = f"{address} {reason}"
+        # "pipe to |/usr/bin/x": the local delivery that failed is part of the reason
+        words = f"{address} {reason}" if LOCAL_DELIVERY_RE.match(address) else reason
         if recipient and all(one.recipient != recipient for one in found):
-            found.append(_found(recipient, reason, action))
+            found.append(_found(recipient, words, action))
     return found
 
 
