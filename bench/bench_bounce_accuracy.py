@@ -9,7 +9,8 @@ Runs, in the same run and on the same files, Sisimai (Perl, ``libsisimai-perl``)
 - wrongly hard: share of the pairs whose failure Sisimai says is not about the address
   (the sender, the content, the network, the mailbox being full...) that the parser
   calls ``hard`` (a hard bounce blocks the address at once);
-- unknown: recipients the parser classifies ``unknown`` (of Sisimai's recipients);
+- unknown: recipients the parser classifies ``unknown`` (of Sisimai's recipients; a
+  delivery report has no category and is not counted);
 - speed: CPU time of the two processes (Perl startup and Python startup included), and
   their wall time;
 - the disagreements, by Sisimai reason and parser category, with a few files each.
@@ -219,7 +220,8 @@ def score(sisimai, parser):
             disagreements.append(("missing", reason, "-", key))
             continue
         figures["found"] += 1
-        if got["category"] == "unknown" or got["kind"] == "unknown":
+        if got["category"] == "unknown" and got["kind"] != "delivered":
+            # a failure (or an unreadable message) nothing classifies
             figures["unknown"] += 1
         if reason in UNDECIDED_REASONS:
             figures["undecided"] += 1

@@ -28,6 +28,7 @@ disabled or moved mailbox; see :mod:`.verdict`), ``soft`` (any other failure giv
 
 import logging
 
+from . import amazonses
 from . import arf
 from . import autoreply
 from . import domino
@@ -35,10 +36,10 @@ from . import dsn
 from . import exchange2003
 from . import exim
 from . import fallback
+from . import fml
 from . import gmail
 from . import googlegroups
 from . import kddi
-from . import mailmarshal
 from .message import KINDS
 from .message import MAX_DIAGNOSTIC
 from .message import MAX_SIZE
@@ -77,7 +78,7 @@ __all__ = (
 _logger = logging.getLogger(__package__)
 
 #: the readers of mail server families and providers, tried in this order (see docstring)
-READERS = (googlegroups, gmail, exim, domino, exchange2003, mailmarshal, kddi)
+READERS = (amazonses, googlegroups, gmail, exim, domino, exchange2003, kddi, fml)
 
 
 def read_message(msg, matcher):

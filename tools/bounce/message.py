@@ -84,6 +84,10 @@ SEPARATOR_RE = re.compile(r"^[-=_*#~ ]{3,}$|^-{2,}[^-]{0,60}-{2,}$")
 HEADER_LINE_RE = re.compile(
     r"^(?:To|From|Subject|Sent|Date|Received|Message-ID|Return-Path|Cc):\s", re.IGNORECASE
 )
+#: a recipient's line of Sendmail's transcript: ``554 <kijitora@example.edu>... reason``
+SENDMAIL_LINE_RE = re.compile(r"^\s*[245]\d\d[ -]<?[^\s<>]+@[^\s<>]+?>?\.\.\.\s*\S.*$")
+#: :data:`ORIGINAL_MARKER_RE` at the start of a line after the first one
+ORIGINAL_MARKER_LINE_RE = re.compile("\n" + ORIGINAL_MARKER_RE.pattern[1:], re.IGNORECASE)
 DELAY_RE = re.compile(
     r"THIS IS A WARNING ONLY|Delivery incomplete|will (?:be )?retr(?:y|ied)|will continue to"
     r" be made|do not resend your (?:original )?message|attempts will continue|will continue to"
@@ -316,6 +320,9 @@ def part_text(part):
         return ""
     payload = payload[:MAX_PART_TEXT]
     charset = part.get_content_charset() or "utf-8"
+    if b"\x1b$B" in payload and charset in ("utf-8", "us-ascii"):
+        # Japanese servers (Domino, Notes, the carriers) send ISO-2022-JP undeclared
+        charset = "iso-2022-jp"
     try:
         text = payload.decode(charset, errors="replace")
     except (LookupError, UnicodeError, ValueError):
@@ -402,8 +409,11 @@ def command_of(text):
 def report_text(parts):
     """The human-readable report: the text parts up to the copy of the original message."""
     text = "\n".join(parts.texts)
-    match = ORIGINAL_MARKER_RE.search(text)
-    return text[: match.start()] if match and match.start() > 0 else text
+    # searched from the line breaks only (a literal first character: a fast scan)
+    if ORIGINAL_MARKER_RE.match(text):
+        return text
+    match = ORIGINAL_MARKER_LINE_RE.search(text)
+    return text[: match.start() + 1] if match else text
 
 
 def text_near(text, recipient, window=700):
@@ -419,6 +429,12 @@ def text_near(text, recipient, window=700):
         return "", ""
     line_start = text.rfind("\n", 0, index) + 1
     after = index + len(recipient)
+    line_end = text.find("\n", after)
+    sendmail = SENDMAIL_LINE_RE.match(text[line_start : line_end if line_end >= 0 else None])
+    if sendmail:
+        # Sendmail's "554 <kijitora@example.edu>... Remote protocol error": the reply of
+        # this recipient is its own line, the lines below belong to others
+        return sendmail.group(0), sendmail.group(0).strip()
     chunk = text[after : after + window]
     for match in RECIPIENT_LINE_RE.finditer(chunk):
         if match.group(1).lower() != recipient:
@@ -490,11 +506,12 @@ def reply_lines(text, code):
 def own_addresses(msg, parts):
     """Addresses that are not recipients: the bounce's From/To, the original's sender."""
     own = set()
+    # a plain address search: the full address-list parser costs more than the whole report
     for name in ("From", "To", "Sender", "Reply-To"):
-        own.update(addresses(header(msg, name)))
+        own.update(match.lower() for match in ADDRESS_RE.findall(header(msg, name)))
     for original in parts.originals:
         for name in ("From", "Return-Path", "Sender", "Reply-To"):
-            own.update(addresses(header(original, name)))
+            own.update(match.lower() for match in ADDRESS_RE.findall(header(original, name)))
     return own
 
 

@@ -20,6 +20,8 @@ from .message import truncate
 
 #: a DNS lookup's answer quoted in a diagnostic
 DNS_RE = re.compile(r"\bdns\b|nxdomain|name server|name service|lookup", re.IGNORECASE)
+#: a null MX (RFC 7505): the domain's own final word that it receives no mail
+NULL_MX_RE = re.compile(r"null mx|doesn.t receive e-?mail|does not accept (?:e-?)?mail", re.I)
 #: the category of a failure nothing else explains, by the SMTP command it answered: a
 #: refusal of the connection or of the greeting is about the sending host, one of MAIL FROM
 #: about the sender address
@@ -76,6 +78,9 @@ def finish(found, matcher, message_id="", reader=""):
         result.kind = failure_kind(result.category)
     elif action in ("delayed", "delivered"):
         result.kind = action
+    elif action == "complaint":
+        result.kind = result.category = "complaint"
+        result.permanence = "none"
     else:
         result.kind = "unknown"
     return result
@@ -85,10 +90,19 @@ def refine(result):
     """Refine the category of a failure the registry left unexplained (``unknown``) or
     generic (``server_error``): given up after temporary failures (a 4.x.x status in a
     failure report) it expired, and an unknown domain reported with a temporary status is a
-    DNS failure, not evidence about the address; refused at the connection, greeting or MAIL FROM it is about
+    DNS failure, not evidence about the address; refused (even for an unknown domain, which
+    is then the sender's) at the connection, greeting or MAIL FROM it is about
     the sender."""
     klass = (result.status or "")[:1] or str(result.smtp_code or "")[:1]
-    if result.category == "domain_unknown" and klass == "4" and DNS_RE.search(result.diagnostic):
+    if result.category in HARD_CATEGORIES and result.smtp_command in COMMAND_CATEGORIES:
+        # refused before any recipient was named: "No such domain" is the sender's domain
+        result.category = COMMAND_CATEGORIES[result.smtp_command]
+    elif (
+        result.category == "domain_unknown"
+        and klass == "4"
+        and DNS_RE.search(result.diagnostic)
+        and not NULL_MX_RE.search(result.diagnostic)
+    ):
         # a DNS answer the reporting server itself took for temporary (4.x.x)
         result.category = "network_error"
     elif result.category in ("unknown", "server_error") and klass == "4":
