@@ -26,7 +26,7 @@ registry.category("web_tour.tours").add("mass_mailing_delivery_blocked_contact_t
         },
         {
             content: "The card shows the blocked symbol with the reason",
-            trigger: ".o_kanban_record:contains('Blocked Tour') .o_mmd_blocked[title*='Hard bounce']",
+            trigger: ".o_kanban_record:contains('Blocked Tour') .o_mmd_blocked[aria-label*='Hard bounce']",
             timeout: 30000,
         },
         {
@@ -37,7 +37,7 @@ registry.category("web_tour.tours").add("mass_mailing_delivery_blocked_contact_t
         },
         {
             content: "Beside the e-mail, the blocked symbol says why",
-            trigger: ".o_form_view .o_mmd_blocked[title*='User unknown']",
+            trigger: ".o_form_view .o_mmd_blocked[aria-label*='User unknown']",
             timeout: 30000,
         },
         {
