@@ -52,6 +52,27 @@ registry.category("web_tour.tours").add("mass_mailing_delivery_blocked_contact_t
             timeout: 30000,
         },
         {
+            content: "The block entry opens the contact that uses the address",
+            trigger: ".o_form_view button[name='action_view_contacts']",
+            timeout: 30000,
+            run: "click",
+        },
+        {
+            content: "The contact's form",
+            trigger: ".o_form_view .o_field_widget[name='email'] input:value(/blocked/)",
+            timeout: 30000,
+        },
+        {
+            content: "Back to the block entry",
+            trigger: ".o_breadcrumb .breadcrumb-item:contains('blocked.tour@remote.example')",
+            run: "click",
+        },
+        {
+            content: "The block entry again",
+            trigger: ".o_form_view .o_field_widget[name='block_evidence']:contains('User unknown')",
+            timeout: 30000,
+        },
+        {
             content: "Open the evidence",
             trigger: ".o_form_view button[name='action_view_evidence']",
             timeout: 30000,
