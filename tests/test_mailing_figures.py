@@ -123,6 +123,10 @@ class TestMailingFigures(DeliveryCommon, HttpCase):
         for key, value in counts.items():
             action = autumn.action_view_summary_traces(key)
             self.assertTrue(action["views"], "a complete action: the client needs its views")
+            self.assertIn(autumn.subject, action["name"], "the title names the mailing")
+            self.assertEqual(
+                action["context"]["search_default_mass_mailing_id"], autumn.id, "its facet"
+            )
             self.assertEqual(Trace.search_count(action["domain"]), value, key)
         for action, value in (
             (autumn.action_view_traces_canceled(), counts["ignored"]),
