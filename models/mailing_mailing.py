@@ -123,8 +123,9 @@ class MailingMailing(models.Model):
         the live summary states (received: of the recipients mailed; opened and
         replied: of the e-mails delivered; bounced: of the e-mails sent)."""
         res = super()._compute_statistics()
-        all_figures = self._get_figures()
-        for mailing in self:
+        mailings = self.filtered(lambda m: m.mailing_type == "mail")
+        all_figures = mailings._get_figures()
+        for mailing in mailings:
             figures = all_figures[mailing.id]
             rates = mailing_figures.rates(figures)
             mailing.update(
@@ -142,8 +143,10 @@ class MailingMailing(models.Model):
     def _compute_clicks_ratio(self):
         """Core's click ratio, as a share of the e-mails delivered (the live summary's)."""
         res = super()._compute_clicks_ratio()
-        for mailing_id, figures in self._get_figures().items():
-            self.browse(mailing_id).clicks_ratio = mailing_figures.rates(figures)["clicked"]
+        mailings = self.filtered(lambda m: m.mailing_type == "mail")
+        all_figures = mailings._get_figures()
+        for mailing in mailings:
+            mailing.clicks_ratio = mailing_figures.rates(all_figures[mailing.id])["clicked"]
         return res
 
     # ------------------------------------------------------------

@@ -191,6 +191,14 @@ class TestMailingFigures(DeliveryCommon, HttpCase):
                     login="admin",
                 )
 
+    def test_demo_mailings_are_the_marketing_users(self):
+        """Core's default "My Mailings" filter of the demo's user (admin) shows them."""
+        admin = self.env.ref("base.user_admin")
+        for xmlid in ("mailing_demo_autumn_offer", "mailing_demo_winter_sale"):
+            mailing = self.env.ref(f"mass_mailing_delivery.{xmlid}")
+            self.assertEqual(mailing.user_id, admin, xmlid)
+            self.assertIn("(demo)", mailing.name, "named as README names them")
+
     def test_settings_count_tracked_templates(self):
         """Settings, Document e-mail tracking: the form (its first onchange, a new record)
         counts the tracked templates the list behind "Choose the tracked templates" shows."""
