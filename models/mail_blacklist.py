@@ -2,12 +2,16 @@ import re
 
 from markupsafe import Markup
 
+from odoo import SUPERUSER_ID
 from odoo import api
 from odoo import fields
 from odoo import models
 from odoo.http import request
 from odoo.tools import SQL
 from odoo.tools import email_normalize
+from odoo.tools import format_date
+
+from ..tools import delivery_report
 
 BLOCK_REASON_SELECTION = [
     ("unsubscribed", "Unsubscribed"),
@@ -77,21 +81,69 @@ class MailBlacklist(models.Model):
     # COMPUTES
     # ------------------------------------------------------------
 
-    @api.depends("active", "block_reason", "block_date", "block_evidence")
+    @api.depends(
+        "active",
+        "block_reason",
+        "block_date",
+        "block_evidence",
+        "bounce_event_id.delivery_error_id",
+    )
+    @api.depends_context("lang")
     def _compute_block_summary(self):
+        """Reason and date (in the user's format), the evidence as a person reads it
+        (the registry's name and the server's words once, not its repeated codes) and
+        what to do."""
         labels = dict(self._fields["block_reason"]._description_selection(self.env))
+        advice = self._get_block_advice()
         for entry in self:
             if not entry.active:
                 entry.block_summary = False
                 continue
-            summary = self.env._(
-                "Blocked: %(reason)s (%(date)s)",
-                reason=labels.get(entry.block_reason or "manual"),
-                date=fields.Date.to_string(entry.block_date) if entry.block_date else "-",
-            )
-            if entry.block_evidence:
-                summary = f"{summary}: {entry.block_evidence[:300]}"
-            entry.block_summary = summary
+            reason = entry.block_reason or "manual"
+            lines = [
+                self.env._(
+                    "Blocked: %(reason)s (%(date)s)",
+                    reason=labels.get(reason),
+                    date=format_date(self.env, entry.block_date) if entry.block_date else "-",
+                )
+            ]
+            error = entry.sudo().bounce_event_id.delivery_error_id
+            evidence = entry.block_evidence or ""
+            if entry.bounce_event_id and entry.bounce_event_id.kind != "complaint":
+                evidence = delivery_report.readable_reply(evidence)
+            if error and evidence:
+                evidence = f"{error.display_name}: {evidence}"
+            if evidence:
+                lines.append(evidence[:300])
+            what_to_do = (error and error.advice) or advice.get(reason)
+            if what_to_do:
+                lines.append(self.env._("What to do: %(advice)s", advice=what_to_do))
+            entry.block_summary = "\n".join(lines)
+
+    @api.model
+    def _get_block_advice(self):
+        """Block reason -> what to do about a blocked address."""
+        return {
+            "unsubscribed": self.env._(
+                "The contact asked for no more e-mails: only they can subscribe again."
+            ),
+            "hard_bounce": self.env._(
+                "The address does not exist: correct it on the contact, then remove the block."
+            ),
+            "invalid": self.env._(
+                "The address cannot exist: correct it on the contact, then remove the block."
+            ),
+            "soft_bounce_limit": self.env._(
+                "The mailbox refused e-mails several times in a row (full or disabled): "
+                "check the address with the contact, then remove the block."
+            ),
+            "complaint": self.env._(
+                "The contact marked an e-mail as spam: do not mail them again."
+            ),
+            "manual": self.env._(
+                "Remove the block when the contact agrees to receive e-mails again."
+            ),
+        }
 
     # ------------------------------------------------------------
     # CRUD
@@ -173,6 +225,29 @@ class MailBlacklist(models.Model):
     # ------------------------------------------------------------
     # ACTIONS
     # ------------------------------------------------------------
+
+    def action_view_contacts(self):
+        """The contacts and mailing contacts that use the blocked address."""
+        self.ensure_one()
+        partners = self.env["res.partner"].search([("email_normalized", "=", self.email)])
+        action = {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Contacts using %(email)s", email=self.email),
+            "res_model": "res.partner",
+            "views": [(False, "list"), (False, "form")],
+            "domain": [("id", "in", partners.ids)],
+            "context": {"create": False},
+        }
+        if len(partners) == 1:
+            action.update(res_id=partners.id, views=[(False, "form")])
+            return action
+        if not partners:
+            contacts = self.env["mailing.contact"].search([("email_normalized", "=", self.email)])
+            action.update(
+                res_model="mailing.contact",
+                domain=[("id", "in", contacts.ids)],
+            )
+        return action
 
     def action_view_evidence(self):
         """Open the evidence of the block: the bounce event, else the mailing."""
@@ -295,13 +370,19 @@ class MailBlacklist(models.Model):
                 "Spam complaint (feedback type: %(type)s)", type=event.feedback_type or "abuse"
             )
         else:
-            evidence = " ".join(
-                part for part in (event.status, event.diagnostic or event.feedback_type) if part
+            # the server's words once: "5.1.1 550-5.1.1 The account..." reads
+            # "550 5.1.1 The account..."
+            evidence = delivery_report.readable_reply(
+                " ".join(
+                    part for part in (event.status, event.diagnostic or event.feedback_type) if part
+                )
             )
         if event.provider:
             # reported by a sending service: say which, and in its words
             evidence = event._provider_evidence(evidence)
-        return self._add_with_reason(
+        # the bounce processing blocked it, not the user who happened to run it: the
+        # chatter logs the block under OdooBot
+        return self.with_user(SUPERUSER_ID)._add_with_reason(
             event.recipient,
             reason,
             evidence=evidence,

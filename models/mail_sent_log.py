@@ -187,9 +187,7 @@ class MailSentLog(models.Model):
         # ("SMTPRecipientsRefused: {'a@x': (550, b'5.1.1 ...')}"): the server's reply only
         for row in self:
             row.failure_text = (
-                delivery_report.smtp_failure_reason(row.failure_reason)[0]
-                if row.failure_reason
-                else False
+                delivery_report.readable_reply(row.failure_reason) if row.failure_reason else False
             )
 
     # ------------------------------------------------------------

@@ -123,8 +123,9 @@ class MailingMailing(models.Model):
         the live summary states (received: of the recipients mailed; opened and
         replied: of the e-mails delivered; bounced: of the e-mails sent)."""
         res = super()._compute_statistics()
-        all_figures = self._get_figures()
-        for mailing in self:
+        mailings = self.filtered(lambda m: m.mailing_type == "mail")
+        all_figures = mailings._get_figures()
+        for mailing in mailings:
             figures = all_figures[mailing.id]
             rates = mailing_figures.rates(figures)
             mailing.update(
@@ -142,8 +143,10 @@ class MailingMailing(models.Model):
     def _compute_clicks_ratio(self):
         """Core's click ratio, as a share of the e-mails delivered (the live summary's)."""
         res = super()._compute_clicks_ratio()
-        for mailing_id, figures in self._get_figures().items():
-            self.browse(mailing_id).clicks_ratio = mailing_figures.rates(figures)["clicked"]
+        mailings = self.filtered(lambda m: m.mailing_type == "mail")
+        all_figures = mailings._get_figures()
+        for mailing in mailings:
+            mailing.clicks_ratio = mailing_figures.rates(all_figures[mailing.id])["clicked"]
         return res
 
     # ------------------------------------------------------------
@@ -183,7 +186,12 @@ class MailingMailing(models.Model):
         action.update(
             name=self.env._("Delivery results: %(mailing)s", mailing=self.subject or self.name),
             domain=[("mass_mailing_id", "=", self.id)],
-            context={"create": False, "search_default_group_by_trace_status": False},
+            # a facet says which mailing the list shows; its title says which figure
+            context={
+                "create": False,
+                "search_default_group_by_trace_status": False,
+                "search_default_mass_mailing_id": self.id,
+            },
             views=[
                 (self.env.ref("mass_mailing.mailing_trace_view_tree_mail").id, "list"),
                 (self.env.ref("mass_mailing.mailing_trace_view_form").id, "form"),
@@ -201,7 +209,11 @@ class MailingMailing(models.Model):
             failure_types = [ftype for ftype, r in FAILURE_TYPE_REASONS.items() if r in reasons]
             action = self.action_view_delivery_results()
             action.update(
-                name=self.env._("Ignored recipients"),
+                name=self.env._(
+                    "%(figure)s: %(mailing)s",
+                    figure=self._get_figure_labels()["ignored"],
+                    mailing=self.subject or self.name,
+                ),
                 domain=[
                     ("mass_mailing_id", "=", self.id),
                     ("trace_status", "in", ("cancel", "error")),
@@ -229,7 +241,11 @@ class MailingMailing(models.Model):
             traces = traces.filtered(lambda t: t._get_failure_permanence() == permanence)
         action = self.action_view_delivery_results()
         action.update(
-            name=self.env._("Mails not sent"),
+            name=self.env._(
+                "%(figure)s: %(mailing)s",
+                figure=self._get_figure_labels()["not_sent"],
+                mailing=self.subject or self.name,
+            ),
             domain=[("id", "in", traces.ids)],
         )
         return action

@@ -7,6 +7,7 @@ clicked through in Chromium in English and Italian."""
 from odoo.tests import Form
 from odoo.tests import HttpCase
 from odoo.tests import tagged
+from odoo.tests import users
 from odoo.tools import mute_logger
 
 from ..tools import mailing_figures
@@ -122,6 +123,10 @@ class TestMailingFigures(DeliveryCommon, HttpCase):
         for key, value in counts.items():
             action = autumn.action_view_summary_traces(key)
             self.assertTrue(action["views"], "a complete action: the client needs its views")
+            self.assertIn(autumn.subject, action["name"], "the title names the mailing")
+            self.assertEqual(
+                action["context"]["search_default_mass_mailing_id"], autumn.id, "its facet"
+            )
             self.assertEqual(Trace.search_count(action["domain"]), value, key)
         for action, value in (
             (autumn.action_view_traces_canceled(), counts["ignored"]),
@@ -186,6 +191,14 @@ class TestMailingFigures(DeliveryCommon, HttpCase):
                     login="admin",
                 )
 
+    def test_demo_mailings_are_the_marketing_users(self):
+        """Core's default "My Mailings" filter of the demo's user (admin) shows them."""
+        admin = self.env.ref("base.user_admin")
+        for xmlid in ("mailing_demo_autumn_offer", "mailing_demo_winter_sale"):
+            mailing = self.env.ref(f"mass_mailing_delivery.{xmlid}")
+            self.assertEqual(mailing.user_id, admin, xmlid)
+            self.assertIn("(demo)", mailing.name, "named as README names them")
+
     def test_settings_count_tracked_templates(self):
         """Settings, Document e-mail tracking: the form (its first onchange, a new record)
         counts the tracked templates the list behind "Choose the tracked templates" shows."""
@@ -198,3 +211,46 @@ class TestMailingFigures(DeliveryCommon, HttpCase):
             [*(action.get("domain") or []), ("mmd_tracked", "=", True)]
         )
         self.assertEqual(listed, tracked)
+
+
+@tagged("post_install", "-at_install", "mass_mailing_delivery")
+class TestBlockedScreens(DeliveryCommon):
+    @users("admin")
+    @mute_logger("odoo.addons.mail.models.mail_mail")
+    def test_blocked_summary_reads_as_a_person_would(self):
+        """The blocked symbol's tooltip: the date in the user's format, the server's codes
+        once, what to do; the block logged under OdooBot (bounce processing made it);
+        the entry opens the contact."""
+        self.env["res.lang"].sudo()._activate_lang("it_IT")
+        partner = self.create_partners(["gone@remote.example"])
+        traces = self.send_mailing(self.create_partner_mailing(partner))
+        self.receive(
+            self.make_dsn(
+                "gone@remote.example",
+                "5.1.1",
+                "550-5.1.1 The email account that you tried to reach does not exist. "
+                "550 5.1.1 Please try again",
+                original_message_id=traces.message_id,
+            )
+        )
+        entry = self.env["mail.blacklist"].search([("email", "=", "gone@remote.example")])
+        self.assertEqual(entry.block_reason, "hard_bounce")
+        self.assertEqual(entry.block_evidence.count("5.1.1"), 1, entry.block_evidence)
+        summary = entry.with_context(lang="it_IT").block_summary
+        italian_date = entry.block_date.strftime("%d/%m/%Y")
+        self.assertIn(italian_date, summary, "the user's date format, not ISO")
+        self.assertNotIn(entry.block_date.strftime("%Y-%m-%d"), summary)
+        self.assertEqual(summary.count("5.1.1"), 1, summary)
+        self.assertEqual(len(summary.splitlines()), 3, "reason and date, evidence, advice")
+        odoobot = self.env.ref("base.partner_root")
+        authors = entry.sudo().message_ids.author_id
+        self.assertIn(odoobot, authors, "the block is OdooBot's")
+        self.assertNotIn(self.env.user.partner_id, authors, "not the admin's who ran it")
+        action = entry.action_view_contacts()
+        self.assertEqual((action["res_model"], action["res_id"]), ("res.partner", partner.id))
+
+    def test_manual_block_names_who_blocked(self):
+        entry = self.env["mail.blacklist"].create({"email": "manual@example.com"})
+        self.assertEqual(entry.block_reason, "manual")
+        self.assertIn(self.env.user.name, entry.block_evidence)
+        self.assertIn("What to do", entry.block_summary)

@@ -13,7 +13,14 @@
 registry entry explains it.
 """
 
+import re
+
 from . import delivery_errors
+
+#: the reply and status codes a diagnostic starts with ("5.1.1 550-5.1.1 ...")
+LEADING_CODES_RE = re.compile(
+    r"^(?:\s*(?:[245][0-9][0-9](?:[ -]|$)|[245]\.[0-9]{1,3}\.[0-9]{1,3}))+\s*"
+)
 
 #: ignored reasons of the delivery report, in the order core's composer applies them
 IGNORED_REASONS = ("blacklisted", "missing", "invalid", "optout", "duplicate")
@@ -61,3 +68,18 @@ def permanence_from_reply(code, status=None):
     if code:
         return "temporary" if 400 <= int(code) < 500 else "permanent"
     return "temporary"
+
+
+def readable_reply(text):
+    """A diagnostic as a person reads it: ``code status text`` once, without the codes a
+    bounce report repeats (``5.1.1 550-5.1.1 The account ...`` becomes ``550 5.1.1 The
+    account ...``) nor an exception's repr.
+
+    :param text: the diagnostic or failure text (str, bytes or None)
+    :return: str (empty for no text). Never raises.
+    """
+    reply, code, status = smtp_failure_reason(text)
+    if not (code or status):
+        return reply
+    rest = LEADING_CODES_RE.sub("", reply)
+    return " ".join(part for part in (str(code or ""), status or "", rest) if part)

@@ -13,6 +13,11 @@ export class BlockedReasonField extends Component {
         return this.props.record.data[this.props.name] || "";
     }
 
+    /** The tooltip's lines: reason and date, evidence, what to do. */
+    get tooltipInfo() {
+        return JSON.stringify({ lines: this.summary.split("\n").filter(Boolean) });
+    }
+
     get ariaLabel() {
         return _t("Blocked address: %(reason)s", { reason: this.summary });
     }

@@ -26,7 +26,7 @@ registry.category("web_tour.tours").add("mass_mailing_delivery_blocked_contact_t
         },
         {
             content: "The card shows the blocked symbol with the reason",
-            trigger: ".o_kanban_record:contains('Blocked Tour') .o_mmd_blocked[title*='Hard bounce']",
+            trigger: ".o_kanban_record:contains('Blocked Tour') .o_mmd_blocked[aria-label*='Hard bounce']",
             timeout: 30000,
         },
         {
@@ -37,7 +37,7 @@ registry.category("web_tour.tours").add("mass_mailing_delivery_blocked_contact_t
         },
         {
             content: "Beside the e-mail, the blocked symbol says why",
-            trigger: ".o_form_view .o_mmd_blocked[title*='User unknown']",
+            trigger: ".o_form_view .o_mmd_blocked[aria-label*='User unknown']",
             timeout: 30000,
         },
         {
@@ -48,6 +48,27 @@ registry.category("web_tour.tours").add("mass_mailing_delivery_blocked_contact_t
         },
         {
             content: "The block entry shows the evidence",
+            trigger: ".o_form_view .o_field_widget[name='block_evidence']:contains('User unknown')",
+            timeout: 30000,
+        },
+        {
+            content: "The block entry opens the contact that uses the address",
+            trigger: ".o_form_view button[name='action_view_contacts']",
+            timeout: 30000,
+            run: "click",
+        },
+        {
+            content: "The contact's form",
+            trigger: ".o_form_view .o_field_widget[name='email'] input:value(/blocked/)",
+            timeout: 30000,
+        },
+        {
+            content: "Back to the block entry",
+            trigger: ".o_breadcrumb .breadcrumb-item:contains('blocked.tour@remote.example')",
+            run: "click",
+        },
+        {
+            content: "The block entry again",
             trigger: ".o_form_view .o_field_widget[name='block_evidence']:contains('User unknown')",
             timeout: 30000,
         },

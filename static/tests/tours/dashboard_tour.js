@@ -46,5 +46,17 @@ registry.category("web_tour.tours").add("mass_mailing_delivery_dashboard_tour", 
             content: "The recipient behind the figure is listed",
             trigger: ".o_list_view .o_data_row td[name='email']:contains('tour.gone@nouser.example')",
         },
+        {
+            content: "The breadcrumb says what the list is, not the report's name twice",
+            trigger: ".o_breadcrumb",
+            run() {
+                const crumbs = [...document.querySelectorAll(".o_breadcrumb .breadcrumb-item, .o_breadcrumb .active")]
+                    .map((el) => el.textContent.trim())
+                    .filter(Boolean);
+                if (new Set(crumbs).size !== crumbs.length) {
+                    throw new Error(`Breadcrumb repeats itself: ${crumbs.join(" / ")}`);
+                }
+            },
+        },
     ],
 });

@@ -64,6 +64,37 @@ registry.category("web_tour.tours").add("mass_mailing_delivery_sent_log_tour", {
             timeout: 30000,
         },
         {
+            content: "The server's words, not Odoo's exception",
+            trigger: ".o_form_view .o_field_widget[name='failure_text']:contains('550 5.1.1')",
+            timeout: 30000,
+            run() {
+                const text = document.querySelector(".o_form_view .o_form_sheet").textContent;
+                for (const raw of ["SMTPRecipientsRefused", "b'5.1.1", "SMTP server 'None'"]) {
+                    if (text.includes(raw)) {
+                        throw new Error(`The form shows "${raw}"`);
+                    }
+                }
+            },
+        },
+        {
+            content: "The sender as a person reads it, the status bar in the e-mail's order",
+            trigger: ".o_form_view .o_field_widget[name='sender']",
+            run() {
+                const sender = document.querySelector(".o_form_view .o_field_widget[name='sender']");
+                if (sender.textContent.includes('"')) {
+                    throw new Error(`Sender shown as ${sender.textContent}`);
+                }
+                const states = [
+                    ...document.querySelectorAll(".o_form_view .o_statusbar_status button[data-value]"),
+                ]
+                    .map((button) => button.dataset.value)
+                    .reverse(); // the status bar lays its buttons out right to left
+                if (states.indexOf("failed") > states.indexOf("sent")) {
+                    throw new Error(`Status bar: ${states.join(" > ")}`);
+                }
+            },
+        },
+        {
             content: "Open the document",
             trigger: ".o_form_view button[name='action_open_document']",
             timeout: 30000,
