@@ -8,6 +8,7 @@ from odoo import fields
 from odoo import models
 from odoo.tools import email_normalize
 
+from ..tools import failure_rate
 from .mail_sent_log import ID_FACTOR
 from .mail_sent_log import SOURCE_OFFSETS
 
@@ -15,6 +16,10 @@ _logger = logging.getLogger(__name__)
 
 #: trace statuses that count as processed (sent, or failed trying) in a mailing's rate
 PROCESSED_STATUSES = ("pending", "sent", "open", "reply", "bounce", "error")
+#: error registry categories that speak about the list (the address is dead), not about a
+#: passing state of the recipient's server or of ours (mailbox full, busy, outage...): only
+#: these failures count towards a mailing's failure rate (with the spam complaints)
+LIST_SIGNAL_CATEGORIES = ("recipient_unknown", "domain_unknown", "mailbox_disabled")
 
 
 class MailDeliveryAlertRule(models.Model):
@@ -23,8 +28,11 @@ class MailDeliveryAlertRule(models.Model):
     Document rules act on each failed, bounced or complained-about e-mail of a
     document (any model, or the one chosen): the responsible user gets an activity
     on the document with the delivery error registry's explanation. Mailing rules
-    act on a mass mailing's rate of failures among the e-mails processed so far:
-    above the threshold, the mailing's pending e-mails are put on hold (reversibly:
+    act on a mass mailing's rate of failures among the e-mails processed so far: only the
+    failures that speak about the list count (unknown recipients or domains, disabled
+    mailboxes, spam complaints), and the rate is judged by its 95 % confidence interval
+    (``tools/failure_rate.py``) once enough e-mails were processed. When the whole interval
+    is above the threshold, the mailing's pending e-mails are put on hold (reversibly:
     "Resume" sends them) and its owner gets an activity on the mailing.
     """
 
@@ -49,10 +57,16 @@ class MailDeliveryAlertRule(models.Model):
         help="Only the e-mails of these documents (empty: every document).",
     )
     trigger_failed = fields.Boolean(
-        "Failed", default=True, help="Refused by the outgoing server at sending."
+        "Failed",
+        default=True,
+        help="Refused by the outgoing server at sending. Mass mailings: only the refusals "
+        "that say the address is dead (unknown recipient or domain, disabled mailbox) count.",
     )
     trigger_bounced = fields.Boolean(
-        "Bounced", default=True, help="A bounce came back after sending."
+        "Bounced",
+        default=True,
+        help="A bounce came back after sending. Mass mailings: only the bounces that say "
+        "the address is dead (unknown recipient or domain, disabled mailbox) count.",
     )
     trigger_complaint = fields.Boolean(
         "Spam complaint", default=True, help="The recipient reported the e-mail as spam."
@@ -60,13 +74,19 @@ class MailDeliveryAlertRule(models.Model):
     rate_threshold = fields.Float(
         "Rate above (%)",
         default=5.0,
-        help="Mass mailings: alert when the failed, bounced or complained-about e-mails "
-        "exceed this share of the e-mails processed so far.",
+        help="Mass mailings: alert when the e-mails sent to unknown recipients or domains "
+        "(or disabled mailboxes) and those reported as spam exceed this share of the e-mails "
+        "processed so far. Temporary failures (mailbox full, server busy, an outage of the "
+        "outgoing server) are not counted: they say nothing about the list. The rate must be "
+        "above the limit with 95 % confidence: the lower bound of its 95 % confidence "
+        "interval (Wilson score interval) must be above the limit, so a few failures among "
+        "the first e-mails do not stop a mailing.",
     )
     min_sample = fields.Integer(
         "After at least",
-        default=50,
-        help="Mass mailings: the rate is judged once this many e-mails were processed.",
+        default=failure_rate.MIN_SAMPLE,
+        help="Mass mailings: the rate is judged once this many e-mails were processed "
+        "(and only when its confidence interval is entirely above the limit).",
     )
     pause_mailing = fields.Boolean(
         "Pause the mailing",
@@ -320,6 +340,10 @@ class MailDeliveryAlertRule(models.Model):
     def _check_mailings(self, mailings):
         """Pause the mailings whose failure rate passes a mailing rule's threshold.
 
+        Only the failures that speak about the list count (``_get_list_signals``); the
+        rate passes the threshold when the lower bound of its 95 % confidence interval
+        is above it, after at least the rule's minimum sample.
+
         :param mailings: ``mailing.mailing`` records (sending or sent)
         :return: the mailings paused now
         """
@@ -333,25 +357,42 @@ class MailDeliveryAlertRule(models.Model):
                 continue
             counts = stats.get(mailing.id, {})
             processed = counts.get("processed", 0)
+            if not processed:
+                continue
             for rule in rules:
-                bad = (
-                    (counts.get("error", 0) if rule.trigger_failed else 0)
-                    + (counts.get("bounce", 0) if rule.trigger_bounced else 0)
-                    + (counts.get("complaint", 0) if rule.trigger_complaint else 0)
+                verdict = failure_rate.judge_rate(
+                    rule._get_list_signals(counts),
+                    processed,
+                    rule.rate_threshold,
+                    min_sample=rule.min_sample,
                 )
-                if not processed or processed < max(rule.min_sample, 1):
+                if not verdict.exceeded:
                     continue
-                rate = 100.0 * bad / processed
-                if rate <= rule.rate_threshold:
-                    continue
-                if rule.pause_mailing and mailing._mmd_pause(rate, rule.rate_threshold):
+                if rule.pause_mailing and mailing._mmd_pause(verdict):
                     paused |= mailing
-                rule._alert_mailing(mailing, rate, bad, processed)
+                rule._alert_mailing(mailing, verdict)
                 break
         return paused
 
+    def _get_list_signals(self, counts):
+        """The failures of a mailing that this rule counts: refusals at sending and
+        bounces saying the address is dead, and spam complaints (as the rule's triggers
+        say).
+
+        :param counts: a mailing's counts from ``_get_mailing_stats``
+        """
+        self.ensure_one()
+        return (
+            (counts.get("error_list", 0) if self.trigger_failed else 0)
+            + (counts.get("bounce_list", 0) if self.trigger_bounced else 0)
+            + (counts.get("complaint", 0) if self.trigger_complaint else 0)
+        )
+
     @api.model
     def _get_mailing_stats(self, mailings):
+        """Per mailing id: ``processed`` (sent or failed trying), per trace status,
+        ``error_list`` and ``bounce_list`` (failed or bounced with a category of
+        ``LIST_SIGNAL_CATEGORIES``, not reported as spam) and ``complaint``."""
         stats = {}
         groups = (
             self.env["mailing.trace"]
@@ -361,19 +402,26 @@ class MailDeliveryAlertRule(models.Model):
                     ("mass_mailing_id", "in", mailings.ids),
                     ("trace_status", "in", PROCESSED_STATUSES),
                 ],
-                ["mass_mailing_id", "trace_status", "is_complaint"],
+                ["mass_mailing_id", "trace_status", "is_complaint", "delivery_error_category"],
                 ["__count"],
             )
         )
-        for mailing, status, is_complaint, count in groups:
+        for mailing, status, is_complaint, category, count in groups:
             counts = stats.setdefault(mailing.id, {})
             counts["processed"] = counts.get("processed", 0) + count
             counts[status] = counts.get(status, 0) + count
             if is_complaint:
                 counts["complaint"] = counts.get("complaint", 0) + count
+            elif status in ("error", "bounce") and category in LIST_SIGNAL_CATEGORIES:
+                key = f"{status}_list"
+                counts[key] = counts.get(key, 0) + count
         return stats
 
-    def _alert_mailing(self, mailing_sudo, rate, bad, processed):
+    def _alert_mailing(self, mailing_sudo, verdict):
+        """Give the mailing's owner an activity about its failure rate.
+
+        :param verdict: the ``failure_rate.RateVerdict`` that passed the limit
+        """
         self.ensure_one()
         user = mailing_sudo.user_id or mailing_sudo.create_uid
         if not user or user.share:
@@ -381,14 +429,7 @@ class MailDeliveryAlertRule(models.Model):
         summary = self.env._("Mailing paused: too many failures")
         if not (self.pause_mailing and mailing_sudo.mmd_paused):
             summary = self.env._("Mailing: too many failures")
-        note = Markup("<p>%s</p>") % self.env._(
-            "E-mails processed: %(processed)s; failed, bounced or reported as spam: %(bad)s "
-            "(%(rate)s %%, above the limit of %(limit)s %%).",
-            bad=bad,
-            processed=processed,
-            rate=format(rate, ".1f"),
-            limit=format(self.rate_threshold, "g"),
-        )
+        note = Markup("<p>%s</p>") % mailing_sudo._mmd_get_rate_explanation(verdict)
         if mailing_sudo.mmd_paused:
             note += Markup("<p>%s</p>") % self.env._(
                 "Its pending e-mails are on hold: check the failures in the sent e-mails "

@@ -1,5 +1,6 @@
 from odoo import fields
 from odoo import models
+from odoo.tools.misc import formatLang
 
 
 class MailingMailing(models.Model):
@@ -53,11 +54,10 @@ class MailingMailing(models.Model):
     # BUSINESS METHODS
     # ------------------------------------------------------------
 
-    def _mmd_pause(self, rate, limit):
+    def _mmd_pause(self, verdict):
         """Put the pending e-mails of the mailing on hold.
 
-        :param rate: the failure rate observed (%)
-        :param limit: the rule's limit (%)
+        :param verdict: the ``failure_rate.RateVerdict`` that passed the rule's limit
         :return: True when the mailing was paused now
         """
         self.ensure_one()
@@ -65,9 +65,7 @@ class MailingMailing(models.Model):
         if mailing_sudo.mmd_paused or mailing_sudo.mmd_resumed:
             return False
         reason = self.env._(
-            "Paused: %(rate)s %% of the e-mails failed or bounced (limit %(limit)s %%).",
-            rate=format(rate, ".1f"),
-            limit=format(limit, "g"),
+            "Paused: %(explanation)s", explanation=self._mmd_get_rate_explanation(verdict)
         )
         mails_sudo = (
             self.env["mail.mail"]
@@ -87,3 +85,28 @@ class MailingMailing(models.Model):
         mailing_sudo.write(values)
         mailing_sudo.message_post(body=reason, subtype_xmlid="mail.mt_note")
         return True
+
+    def _mmd_get_rate_explanation(self, verdict):
+        """The figures behind a pause, in words: the failures counted, the e-mails
+        processed, the rate, its confidence interval and the limit.
+
+        :param verdict: a ``failure_rate.RateVerdict``
+        """
+
+        def percent(value):
+            return formatLang(self.env, value, digits=1)
+
+        return self.env._(
+            "%(bad)s of the %(processed)s e-mails processed (%(rate)s %%) went to unknown "
+            "recipients or domains or were reported as spam. With %(confidence)s %% "
+            "confidence the rate is between %(low)s %% and %(high)s %%: above the limit of "
+            "%(limit)s %%. Temporary failures (mailbox full, server busy, outage) are not "
+            "counted.",
+            bad=verdict.bad,
+            processed=verdict.processed,
+            rate=percent(verdict.rate),
+            confidence=format(100 * verdict.confidence, "g"),
+            low=percent(verdict.low),
+            high=percent(verdict.high),
+            limit=format(verdict.limit, "g"),
+        )
