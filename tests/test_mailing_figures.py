@@ -10,6 +10,7 @@ from odoo.tests import tagged
 from odoo.tests import users
 from odoo.tools import mute_logger
 
+from ..tools import delivery_report
 from ..tools import mailing_figures
 from .common import DeliveryCommon
 from .test_demo import tell_story
@@ -48,6 +49,26 @@ def test_figures_from_groups():
     assert rates["ignored"] == round(100 * 2 / 12, 2), "of all the recipients"
     assert mailing_figures.rates(mailing_figures.figures_from_groups([]))["delivered"] == 0.0
     assert mailing_figures.trace_domain("no such figure") is None
+
+
+def test_readable_reply():
+    """A diagnostic as a person reads it: the codes once, never an exception's repr."""
+    assert (
+        delivery_report.readable_reply(
+            "5.1.1 550-5.1.1 The email account that you tried to reach does not exist. "
+            "550 5.1.1 Please try again"
+        )
+        == "550 5.1.1 The email account that you tried to reach does not exist. Please try again"
+    )
+    assert (
+        delivery_report.readable_reply(
+            "Mail delivery failed via SMTP server 'None'.\nSMTPRecipientsRefused: "
+            "{'a@x.example': (550, b'5.1.1 <a@x.example>: User unknown')}"
+        )
+        == "550 5.1.1 <a@x.example>: User unknown"
+    )
+    assert delivery_report.readable_reply("Connection refused") == "Connection refused"
+    assert delivery_report.readable_reply(None) == ""
 
 
 @tagged("post_install", "-at_install", "mass_mailing_delivery")
