@@ -5,8 +5,13 @@ import weakref
 from odoo import api
 from odoo import fields
 from odoo import models
+from odoo.addons.base.models.ir_mail_server import MailDeliveryException
 
 _logger = logging.getLogger(__name__)
+
+#: header marking the archive (BCC) copy of a mass mailing e-mail, removed before it leaves
+#: (see ``mail.mail._mmd_prepare_archive_copy``)
+ARCHIVE_COPY_HEADER = "X-MMD-Archive-Copy"
 
 
 def _is_closed(session):
@@ -89,7 +94,16 @@ class IrMailServer(models.Model):
     _name = "ir.mail_server"
     _inherit = ["ir.mail_server", "mail.throttle.mixin"]
 
+    mmd_bcc_email = fields.Char(
+        "Archive copy to (BCC)",
+        help="Every mass mailing e-mail sent through this server is also sent, hidden, to "
+        "this address (an archive), unless its mailing names its own archive address.",
+    )
+
     def send_email(self, message, *args, **kwargs):
+        archive_copy = bool(message[ARCHIVE_COPY_HEADER])
+        if archive_copy:
+            del message[ARCHIVE_COPY_HEADER]
         # ``smtp_session`` is the 11th parameter of core's signature (10th after message)
         if len(args) >= 10:
             args = list(args)
@@ -100,7 +114,16 @@ class IrMailServer(models.Model):
             if _is_closed(session):
                 mail_server_id = kwargs.get("mail_server_id", args[0] if args else None)
                 kwargs["smtp_session"] = self._get_live_smtp_session(session, mail_server_id)
-        return super().send_email(message, *args, **kwargs)
+        try:
+            return super().send_email(message, *args, **kwargs)
+        except MailDeliveryException as error:
+            if not archive_copy:
+                raise
+            # the recipient's e-mail left already: a refused archive copy does not fail it
+            _logger.warning(
+                "Archive copy of %s not sent: %s", message["Message-Id"], error.args[-1]
+            )
+            return message["Message-Id"]
 
     def _get_live_smtp_session(self, closed_session, mail_server_id=None):
         """A connected session replacing ``closed_session`` (closed by the server).
