@@ -8,9 +8,15 @@ from odoo import models
 from odoo.tools import email_normalize
 from odoo.tools import email_split
 
+from odoo.addons.base.models.ir_mail_server import MailDeliveryException
+
 from ..tools.providers import reference
 
 _logger = logging.getLogger(__name__)
+
+#: header marking the archive (BCC) copy of a mass mailing e-mail, removed before it leaves
+#: (see ``mail.mail._mmd_prepare_archive_copy``)
+ARCHIVE_COPY_HEADER = "X-MMD-Archive-Copy"
 
 
 def _is_closed(session):
@@ -125,7 +131,16 @@ class IrMailServer(models.Model):
     _name = "ir.mail_server"
     _inherit = ["ir.mail_server", "mail.throttle.mixin"]
 
+    mmd_bcc_email = fields.Char(
+        "Archive copy to (BCC)",
+        help="Every mass mailing e-mail sent through this server is also sent, hidden, to "
+        "this address (an archive), unless its mailing names its own archive address.",
+    )
+
     def send_email(self, message, *args, **kwargs):
+        archive_copy = bool(message[ARCHIVE_COPY_HEADER])
+        if archive_copy:
+            del message[ARCHIVE_COPY_HEADER]
         # ``smtp_session`` is the 11th parameter of core's signature (10th after message)
         if len(args) >= 10:
             args = list(args)
@@ -139,8 +154,19 @@ class IrMailServer(models.Model):
         session = args[9] if len(args) >= 10 else kwargs.get("smtp_session")
         _capture_replies(session)
         _reset_reply(session)
-        message_id = super().send_email(message, *args, **kwargs)
-        self._mmd_keep_server_reply(message, message_id, _last_reply(session))
+        try:
+            message_id = super().send_email(message, *args, **kwargs)
+        except MailDeliveryException as error:
+            if not archive_copy:
+                raise
+            # the recipient's e-mail left already: a refused archive copy does not fail it
+            _logger.warning(
+                "Archive copy of %s not sent: %s", message["Message-Id"], error.args[-1]
+            )
+            return message["Message-Id"]
+        if not archive_copy:
+            # the archive's reply is not the recipient's reference
+            self._mmd_keep_server_reply(message, message_id, _last_reply(session))
         return message_id
 
     def connect(self, *args, **kwargs):

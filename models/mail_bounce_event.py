@@ -12,6 +12,7 @@ from odoo.tools import email_normalize
 from odoo.tools import email_split
 
 from ..tools import bounce as bounce_parser
+from ..tools import delivery_errors
 from ..tools import verp
 
 _logger = logging.getLogger(__name__)
@@ -37,6 +38,9 @@ INVALID_ADDRESS_CATEGORIES = ("domain_unknown",)
 #: enhanced status codes (subject.detail) that say so: X.1.2 bad destination system
 #: (the domain does not exist), X.1.3 bad mailbox address syntax (RFC 3463)
 INVALID_ADDRESS_STATUSES = ("1.2", "1.3")
+#: registry categories of a refusal at sending that say nothing about the address (the
+#: server is busy or limits us, or our own side failed): not applied as bounces
+NOT_ADDRESS_CATEGORIES = ("server_error", "rate_limited")
 #: how far back a bounce without Message-ID is matched to a trace by recipient
 RECENT_TRACE_DAYS = 30
 
@@ -89,7 +93,19 @@ class MailBounceEvent(models.Model):
     category = fields.Selection(related="delivery_error_id.category", store=True)
     trace_id = fields.Many2one("mailing.trace", index="btree_not_null", readonly=True)
     mailing_id = fields.Many2one("mailing.mailing", index="btree_not_null", readonly=True)
-    action_taken = fields.Char(readonly=True)
+    action_taken = fields.Char(
+        string="Done to the address",
+        readonly=True,
+        help="What the suppression rules did to the address: blocked, soft bounce counted...",
+    )
+    source = fields.Selection(
+        [("bounce", "Bounce message"), ("refusal", "Refused at sending")],
+        required=True,
+        default="bounce",
+        readonly=True,
+        help="A bounce message of the bounce mailbox, or the receiving server's refusal "
+        "while the e-mail was being sent: both go through the same suppression rules.",
+    )
     raw_attachment_id = fields.Many2one("ir.attachment", string="Original message", readonly=True)
 
     # ------------------------------------------------------------
@@ -229,6 +245,57 @@ class MailBounceEvent(models.Model):
                 bool(trace),
             )
         event.action_taken = event._apply(message_dict)
+        if trace:
+            trace.address_action = event.action_taken
+        return event
+
+    @api.model
+    def _create_from_refusal(self, recipient, reply, *, message_id=None, trace=None):
+        """Apply an SMTP refusal met while sending (``550 5.1.1`` at RCPT...) as the same
+        reply arriving as a bounce would be: same registry entry, same hard or soft
+        verdict (``tools/bounce.failure_kind``), same block and evidence, same soft-bounce
+        counter. Refusals that say nothing about the address (the server busy or
+        limiting, its connection lost: no reply code) are not events.
+
+        The e-mail's own failure (state, reason, trace) is already recorded: core's bounce
+        handling is not run again for it.
+
+        :param recipient: the refused address
+        :param reply: the server's reply on one line (``550 5.1.1 <x@y>: User unknown``)
+        :param message_id: the Message-ID of the refused e-mail
+        :param trace: the ``mailing.trace`` of the refused e-mail (mass mailings)
+        :return: the ``mail.bounce.event`` created (empty when the refusal is not one)
+        """
+        recipient = email_normalize(recipient or "")
+        code, status, diagnostic = delivery_errors.parse_smtp_reply(reply or "")
+        if not recipient or not code:
+            return self.browse()
+        entry, result = self.env["mail.delivery.error"]._classify(
+            diagnostic, smtp_code=code, status=status, recipient=recipient
+        )
+        category = entry.category or result.category
+        if category in NOT_ADDRESS_CATEGORIES:
+            return self.browse()
+        permanence = entry.permanence or result.permanence
+        trace = trace or self.env["mailing.trace"]
+        event = self.create(
+            {
+                "kind": bounce_parser.failure_kind(category, permanence, status, code),
+                "source": "refusal",
+                "recipient": recipient,
+                "state": "matched",
+                "smtp_code": code,
+                "status": status or False,
+                "diagnostic": diagnostic or False,
+                "original_message_id": message_id or False,
+                "delivery_error_id": entry.id,
+                "trace_id": trace.id,
+                "mailing_id": trace.mass_mailing_id.id,
+            }
+        )
+        rules = self.env["res.config.settings"]._get_delivery_rules()
+        handler = event._apply_hard_bounce if event.kind == "hard" else event._apply_soft_bounce
+        event.action_taken = handler(rules, {})
         return event
 
     @api.model
@@ -381,7 +448,10 @@ class MailBounceEvent(models.Model):
 
     def _apply_core_bounce(self, message_dict):
         """Let core record the bounce (partner counters, notifications, trace status),
-        then put the parsed diagnostic and registry entry on the trace."""
+        then put the parsed diagnostic and registry entry on the trace. A refusal at
+        sending is already recorded as its e-mail's failure."""
+        if self.source == "refusal":
+            return
         partners = (
             self.env["res.partner"].sudo().search([("email_normalized", "=", self.recipient)])
         )

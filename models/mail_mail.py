@@ -1,17 +1,26 @@
 import logging
+import re
 import smtplib
 from datetime import timedelta
 
+from odoo import api
 from odoo import fields
 from odoo import models
 from odoo import tools
 from odoo.osv import expression
 
+from ..tools import delivery_report
 from ..tools import verp
 from .ir_mail_server import SMTPReconnectError
 
 _logger = logging.getLogger(__name__)
 
+#: one refused recipient in smtplib's ``SMTPRecipientsRefused``:
+#: ``'x@y.example': (550, b'5.1.1 <x@y.example>: User unknown')``
+REFUSED_RECIPIENT_RE = re.compile(
+    r"""['"]([^'"\s@]+@[^'"\s]+)['"]\s*:\s*"""
+    r"""(\(\s*[45]\d\d\s*,\s*b?(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")\s*\))"""
+)
 #: minutes after which the mail queue runs again for the mails a server could not take
 UNREACHABLE_RETRY_MINUTES = 5
 
@@ -57,7 +66,68 @@ class MailMail(models.Model):
         if failed_traces:
             for trace in failed_traces.exists():
                 trace._record_smtp_failure(raw_reasons.get(trace.mail_mail_id_int))
+        if failure_type:
+            self._mmd_apply_refusals_as_bounces(raw_reasons)
         return res
+
+    def _mmd_apply_refusals_as_bounces(self, raw_reasons):
+        """Hook: the receiving server refused recipients of these failed mails while
+        they were sent; apply each refusal through the bounce pipeline, as the same
+        reply arriving as a bounce would be (``mail.bounce.event._create_from_refusal``).
+
+        :param raw_reasons: ``{mail id: the failure reason as recorded by core}``
+        """
+        Event = self.env["mail.bounce.event"].sudo()
+        # core deletes a mail whose recipients were all invalid (failure type set)
+        for mail in self.sudo().exists().filtered(lambda m: m.state == "exception"):
+            trace = mail.mailing_trace_ids[:1] if mail.mailing_id else None
+            for recipient, reply in self._mmd_get_refused_recipients(
+                raw_reasons.get(mail.id) or "", mail, trace
+            ):
+                event = Event._create_from_refusal(
+                    recipient, reply, message_id=mail.message_id, trace=trace
+                )
+                if event:
+                    mail._mmd_record_address_action(event, trace)
+
+    @api.model
+    def _mmd_get_refused_recipients(self, failure_reason, mail, trace):
+        """``[(address, reply)]`` refused in ``failure_reason``: the addresses smtplib
+        names (``SMTPRecipientsRefused``), else the only recipient of the mail."""
+        refused = [
+            (match.group(1), delivery_report.smtp_failure_reason(match.group(2))[0])
+            for match in REFUSED_RECIPIENT_RE.finditer(failure_reason)
+        ]
+        if refused:
+            return refused
+        reply, code, _status = delivery_report.smtp_failure_reason(failure_reason)
+        if not code:
+            return []
+        if trace:
+            return [(trace.email, reply)]
+        addresses = tools.email_split(mail.email_to or "") + [
+            partner.email for partner in mail.recipient_ids if partner.email
+        ]
+        return [(addresses[0], reply)] if len(addresses) == 1 else []
+
+    def _mmd_record_address_action(self, event, trace):
+        """Say on the failure what the suppression rules did to the address."""
+        self.ensure_one()
+        line = self.env._(
+            "%(address)s: %(action)s", address=event.recipient, action=event.action_taken
+        )
+        if trace:
+            trace.address_action = event.action_taken
+        notifications = self.notification_ids.filtered(
+            lambda n: (
+                n.notification_status == "exception"
+                and n.res_partner_id.email_normalized == event.recipient
+            )
+        )
+        for notification in notifications:
+            notification.failure_reason = "\n".join(
+                part for part in (notification.failure_reason, line) if part
+            )
 
     def _get_explained_failure_reason(self, failure_reason):
         self.ensure_one()

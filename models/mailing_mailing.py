@@ -255,7 +255,8 @@ class MailingMailing(models.Model):
 
         Permanent failures would fail again and hurt the sender's reputation: they stay
         as they are. A recipient blocked since the failure is not retried (its trace is
-        cancelled as blacklisted). Unlike core, failed mails and traces are not deleted.
+        cancelled as blacklisted); one blocked by this very failure (a refusal at sending,
+        applied as a bounce) is a permanent failure. Unlike core, failed mails and traces are not deleted.
         """
         self.check_access("write")
         counts = Counter()
@@ -268,7 +269,13 @@ class MailingMailing(models.Model):
             )
             to_retry = failed.browse()
             for trace in failed:
-                if email_normalize(trace.email or "") in blocked:
+                entry = blocked.get(email_normalize(trace.email or ""))
+                refused_for_good = (
+                    entry
+                    and entry.bounce_event_id.trace_id == trace
+                    and entry.block_reason in ("hard_bounce", "invalid")
+                )
+                if entry and not refused_for_good:
                     trace._mark_blocked_since()
                     counts["blocked"] += 1
                 elif trace._get_failure_permanence() == "temporary":

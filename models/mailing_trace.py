@@ -36,6 +36,13 @@ class MailingTrace(models.Model):
         selection_add=[("mail_smtp_refused", "Refused by the receiving server")],
         ondelete={"mail_smtp_refused": "set null"},
     )
+    address_action = fields.Char(
+        string="Done to the address",
+        readonly=True,
+        copy=False,
+        help="What the suppression rules did to the address after this failure or bounce: "
+        "blocked, counted as a soft bounce, or nothing.",
+    )
     attempt_count = fields.Integer(
         string="Attempts", default=1, readonly=True, copy=False, help="Times the mail was sent."
     )
@@ -101,6 +108,13 @@ class MailingTrace(models.Model):
             "target": "new",
             "context": {f"default_{fname}": value for fname, value in values.items()},
         }
+
+    def action_mmd_correct_address(self):
+        """Open the recipient (contact, mailing contact...) to correct its e-mail."""
+        self.ensure_one()
+        return self.env["mail.address.correction.mixin"]._mmd_get_correct_address_action(
+            self.model, self.res_id
+        )
 
     # ------------------------------------------------------------
     # BUSINESS METHODS

@@ -11,10 +11,14 @@ the addresses of its rules with real reply codes (``*@nouser.example`` -> 550 5.
 
 import itertools
 from contextlib import contextmanager
+from contextlib import nullcontext
 from unittest.mock import patch
+
+from markupsafe import Markup
 
 from odoo import modules
 from odoo.addons.mass_mailing.tests.common import MassMailCommon
+from odoo.tools import mute_logger
 
 from ..tools.loopback_smtp import LoopbackSMTPServer
 
@@ -104,6 +108,37 @@ class DeliveryCommon(MassMailCommon):
             ).send()
         self.env.invalidate_all()
         return mailing.mailing_trace_ids
+
+    def send_document_email(
+        self, record, partners, body="<p>Your invoice</p>", subject="Your invoice", real=True
+    ):
+        """Post an e-mail on ``record`` to ``partners`` and send it now (refusals and
+        sending errors are not logged).
+
+        :param record: the document (any ``mail.thread`` record)
+        :param partners: ``res.partner`` recordset of the recipients
+        :param real: through the loopback SMTP server (else Odoo's test mode: sent)
+        :return: the ``mail.message`` posted
+        """
+        with (
+            self.real_smtp() if real else nullcontext(),
+            mute_logger(
+                "odoo.addons.mail.models.mail_mail",
+                "odoo.addons.mass_mailing_delivery.models.mail_mail",
+            ),
+        ):
+            message = record.message_post(
+                body=Markup(body),
+                subject=subject,
+                partner_ids=partners.ids,
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+            )
+            self.env["mail.mail"].sudo().search(
+                [("mail_message_id", "=", message.id), ("state", "=", "outgoing")]
+            ).send()
+        self.env.invalidate_all()
+        return message
 
     # ------------------------------------------------------------
     # BOUNCE MAILBOX

@@ -4,8 +4,6 @@ retention. E-mails leave through the real loopback SMTP server."""
 
 from datetime import timedelta
 
-from markupsafe import Markup
-
 from odoo import Command
 from odoo import fields
 from odoo.addons.mail.tests.common import mail_new_test_user
@@ -57,24 +55,9 @@ class TestSentLog(DeliveryCommon):
         :param real: through the loopback SMTP server (else Odoo's test mode: sent)
         :return: the ``mail.message`` posted
         """
-        if not real:
-            return self._post_and_send(record, partners)
-        with self.real_smtp(), mute_logger("odoo.addons.mail.models.mail_mail"):
-            return self._post_and_send(record, partners)
-
-    def _post_and_send(self, record, partners):
-        message = record.message_post(
-            body=Markup("<p>Your document</p>"),
-            subject="Your document",
-            partner_ids=partners.ids,
-            message_type="comment",
-            subtype_xmlid="mail.mt_comment",
+        return self.send_document_email(
+            record, partners, body="<p>Your document</p>", subject="Your document", real=real
         )
-        self.env["mail.mail"].sudo().search(
-            [("mail_message_id", "=", message.id), ("state", "=", "outgoing")]
-        ).send()
-        self.env.invalidate_all()
-        return message
 
     def log_rows(self, **domain):
         return self.Log.search([(key, "=", value) for key, value in domain.items()])
