@@ -5,10 +5,9 @@ import weakref
 from odoo import api
 from odoo import fields
 from odoo import models
+from odoo.addons.base.models.ir_mail_server import MailDeliveryException
 from odoo.tools import email_normalize
 from odoo.tools import email_split
-
-from odoo.addons.base.models.ir_mail_server import MailDeliveryException
 
 from ..tools.providers import reference
 
