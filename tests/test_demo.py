@@ -50,7 +50,8 @@ def test_story_answers_parse_as_told():
         "sofia.lopez@example.com": ("hard", "recipient_unknown"),
         "lena.fischer@example.de": ("soft", "mailbox_full"),
         "jonas.becker@example.org": ("delayed", None),
-        "tom.baker@example.co.uk": ("hard", None),
+        # a generic 5.0.0 says nothing about the address itself: soft, not blocked at once
+        "tom.baker@example.co.uk": ("soft", None),
         "paul.durand@example-shop.invalid": ("hard", "domain_unknown"),
         "claire.martin@example.net": ("complaint", None),
         "giulia.rossi@example.com": ("auto_reply", None),
