@@ -10,11 +10,15 @@ from odoo.http import Response
 from odoo.http import request
 
 from ..tools.providers import MAX_BODY
+from .main import _options
 from .main import _to_id
 
 
 def receive(provider, server_id):
     """Answer one webhook POST of ``provider`` for the server ``server_id`` (URL part)."""
+    options = _options(["POST"])
+    if options:
+        return options
     server_id = _to_id(server_id)
     httprequest = request.httprequest
     if (httprequest.content_length or 0) > MAX_BODY:

@@ -207,6 +207,9 @@ class TestProviderWebhooks(DeliveryCommon, HttpCase):
         self.assertEqual(
             self.url_open("/mass_mailing_delivery/webhook/ses/x99", data=b"{}").status_code, 404
         )
+        path = f"/mass_mailing_delivery/webhook/ses/{self.server.id}"
+        self.assertEqual(self.url_open(path).status_code, 405, "GET")
+        self.assertEqual(self.opener.options(self.base_url() + path).status_code, 204)
         self.assertEqual(self.snapshot(), before)
         self.assertEqual(self.post("ses", good).status_code, 200)
 

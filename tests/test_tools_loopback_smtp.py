@@ -125,3 +125,32 @@ def test_stop_listening_keeps_open_sessions():
             smtp.sendmail("sender@example.com", ["open@example.com"], b"Subject: hi\r\n\r\nx\r\n")
         server.listen()
         assert server.recipients() == ["open@example.com"]
+
+
+@pytest.mark.parametrize("mode", ["postfix", "ses"])
+def test_reply_modes_name_the_message(mode):
+    """As Postfix (``queued as <queue id>``) or Amazon SES (``250 Ok <SES id>``, the
+    Message-ID rewritten); the client reads the reply to DATA."""
+    from ..tools.providers import reference
+
+    message = b"Message-Id: <orig.1@odoo.example>\r\nSubject: hi\r\n\r\nbody\r\n"
+    with (
+        LoopbackSMTPServer(reply_mode=mode) as server,
+        smtplib.SMTP(server.host, server.port, timeout=10) as smtp,
+    ):
+        smtp.ehlo()
+        smtp.mail("sender@example.com")
+        smtp.rcpt("a@example.com")
+        code, reply = smtp.data(message)
+        received = server.received[0]
+    text = reference.reply_text(code, reply)
+    assert text == received.reply
+    assert reference.parse_reference(text) == received.provider_message_id != ""
+    if mode == "ses":
+        assert received.original_message_id == "<orig.1@odoo.example>"
+        assert received.message["Message-Id"] == (
+            f"<{received.provider_message_id}@email.amazonses.com>"
+        )
+        assert received.message["Subject"] == "hi"
+    else:
+        assert received.message["Message-Id"] == "<orig.1@odoo.example>"
