@@ -397,6 +397,7 @@ class TestSMTPFaults(DeliveryCommon):
             set(received), {email for email, state in expected.items() if state == SENT}
         )
         mismatches = self._check_recipients(mailing, expected)
+        self.maxDiff = None
         self.assertEqual(mismatches, {})
         outcome = Counter(state[0] for state in expected.values())
         self.assertEqual(outcome["sent"] + outcome["error"], MIX_SIZE)
