@@ -435,3 +435,35 @@ def test_crlf_and_cr_line_endings_give_the_same_result(name):
     for ending in (b"\r\n", b"\r"):
         got = [result.as_dict() for result in bounce.parse_bounce(raw.replace(b"\n", ending))]
         assert got == expected, ending
+
+
+def test_interscan_transcript_and_own_words():
+    """InterScan MSS: the next hop's reply of its transcript; its own "Unable to deliver"
+    is about the address only when it adds "Please check if address is correct"."""
+    [result] = _parse("sisimai/lhost-trendmicro-01.eml")
+    assert (result.reader, result.smtp_command, result.smtp_code, result.status) == (
+        "interscan",
+        "RCPT",
+        550,
+        "5.1.1",
+    )
+    assert result.kind == "hard"
+    [result] = _parse("sisimai/lhost-trendmicro-02.eml")
+    assert (result.kind, result.category) == ("hard", "recipient_unknown")
+    [result] = _parse("sisimai/lhost-trendmicro-03.eml")
+    assert (result.reader, result.kind) == ("interscan", "soft")
+
+
+def test_unknown_user_at_the_end_of_data_is_not_about_the_address():
+    """NTT docomo refuses with "550 Unknown user" (5.0.0) only after DATA, the recipient
+    having been accepted at RCPT TO: its receive filter, soft."""
+    for name in ("sisimai/rhost-nttdocomo-02.eml", "sisimai/rhost-nttdocomo-03.eml"):
+        [result] = _parse(name)
+        assert (result.smtp_command, result.kind, result.category) == (
+            "DATA",
+            "soft",
+            "content_rejected",
+        )
+    # an address status (5.1.1) after DATA stays evidence about the address (Sendmail)
+    [result] = _parse("sisimai/lhost-sendmail-03.eml")
+    assert (result.smtp_command, result.status, result.kind) == ("DATA", "5.1.1", "hard")

@@ -39,6 +39,7 @@ from . import fallback
 from . import fml
 from . import gmail
 from . import googlegroups
+from . import interscan
 from . import kddi
 from .message import KINDS
 from .message import MAX_DIAGNOSTIC
@@ -78,7 +79,7 @@ __all__ = (
 _logger = logging.getLogger(__package__)
 
 #: the readers of mail server families and providers, tried in this order (see docstring)
-READERS = (amazonses, googlegroups, gmail, exim, domino, exchange2003, kddi, fml)
+READERS = (amazonses, googlegroups, gmail, exim, domino, exchange2003, kddi, interscan, fml)
 
 
 def read_message(msg, matcher):
