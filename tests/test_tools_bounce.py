@@ -467,3 +467,25 @@ def test_unknown_user_at_the_end_of_data_is_not_about_the_address():
     # an address status (5.1.1) after DATA stays evidence about the address (Sendmail)
     [result] = _parse("sisimai/lhost-sendmail-03.eml")
     assert (result.smtp_command, result.status, result.kind) == ("DATA", "5.1.1", "hard")
+
+
+def test_v5sendmail_transcript():
+    """Sendmail 5: the remote reply (<<<) and command (>>>) belong to the next recipient
+    line; a transcript with no recipient line is about the copied message's recipient."""
+    results = {r.recipient: r for r in _parse("sisimai/lhost-v5sendmail-07.eml")}
+    assert {r.reader for r in results.values()} == {"v5sendmail"}
+    refused = results["kijitora@example.org"]
+    assert (refused.smtp_command, refused.smtp_code, refused.kind) == ("MAIL", 501, "soft")
+    assert "open relay" in refused.diagnostic
+    unknown = results["hachiware@example.edu"]
+    assert (unknown.smtp_command, unknown.kind, unknown.category) == (
+        "RCPT",
+        "hard",
+        "recipient_unknown",
+    )
+    [result] = _parse("sisimai/lhost-v5sendmail-01.eml")
+    assert (result.recipient, result.kind, result.category) == (
+        "kijitora@example.com",
+        "soft",
+        "expired",
+    )

@@ -41,6 +41,7 @@ from . import gmail
 from . import googlegroups
 from . import interscan
 from . import kddi
+from . import v5sendmail
 from .message import KINDS
 from .message import MAX_DIAGNOSTIC
 from .message import MAX_SIZE
@@ -79,7 +80,18 @@ __all__ = (
 _logger = logging.getLogger(__package__)
 
 #: the readers of mail server families and providers, tried in this order (see docstring)
-READERS = (amazonses, googlegroups, gmail, exim, domino, exchange2003, kddi, interscan, fml)
+READERS = (
+    amazonses,
+    googlegroups,
+    gmail,
+    exim,
+    domino,
+    exchange2003,
+    kddi,
+    interscan,
+    v5sendmail,
+    fml,
+)
 
 
 def read_message(msg, matcher):
