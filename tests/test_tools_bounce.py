@@ -489,3 +489,18 @@ def test_v5sendmail_transcript():
         "soft",
         "expired",
     )
+
+
+def test_dsn_quoted_whole_in_a_text_part():
+    """A helpdesk (OCN) forwarding a Postfix DSN inline, after a separator line and the mbox
+    "From MAILER-DAEMON" line: the quoted DSN is read, its original recipient found."""
+    [result] = _parse("sisimai/lhost-postfix-49.eml")
+    assert (result.reader, result.recipient, result.status, result.kind) == (
+        "rfc3464",
+        "toraneko@neko.example.co.jp",
+        "4.0.0",
+        "soft",
+    )
+    [result] = _parse("sisimai/lhost-postfix-50.eml")
+    assert result.recipient == "soto-neko-nyaan@ntt.example.com"
+    assert "refused to talk to" in result.diagnostic
