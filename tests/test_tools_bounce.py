@@ -504,3 +504,22 @@ def test_dsn_quoted_whole_in_a_text_part():
     [result] = _parse("sisimai/lhost-postfix-50.eml")
     assert result.recipient == "soto-neko-nyaan@ntt.example.com"
     assert "refused to talk to" in result.diagnostic
+
+
+def test_verizon_text_and_picture_bounces():
+    """vtext.com: the reply below "Error message below:" for the envelope's RCPT TO (its
+    multipart/alternative the email package cannot split); vzwpix.com: "No valid
+    recipients for this MM" for the To of the original."""
+    [result] = _parse("sisimai/lhost-verizon-02.eml")
+    assert (result.reader, result.recipient, result.smtp_code, result.kind) == (
+        "verizon",
+        "may-be-straycat-nyaaaaaan@vtext.com",
+        550,
+        "hard",
+    )
+    [result] = _parse("sisimai/lhost-verizon-01.eml")
+    assert (result.reader, result.recipient, result.category) == (
+        "verizon",
+        "0000000000@vzwpix.com",
+        "recipient_unknown",
+    )

@@ -44,6 +44,7 @@ from . import googlegroups
 from . import interscan
 from . import kddi
 from . import v5sendmail
+from . import verizon
 from .message import KINDS
 from .message import MAX_DIAGNOSTIC
 from .message import MAX_SIZE
@@ -92,6 +93,7 @@ READERS = (
     kddi,
     interscan,
     v5sendmail,
+    verizon,
     fml,
 )
 
