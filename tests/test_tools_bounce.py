@@ -523,3 +523,22 @@ def test_verizon_text_and_picture_bounces():
         "0000000000@vzwpix.com",
         "recipient_unknown",
     )
+
+
+def test_mailmarshal_reply_recipients_and_mtas():
+    """MailMarshal: the reply after "Could not be delivered because of" for each recipient
+    listed after "The following recipients were affected:" (a CRLF sample among them)."""
+    for name, recipient in (
+        ("sisimai/lhost-mailmarshal-02.eml", "kijitora@nyaan.example.com"),
+        ("sisimai/lhost-mailmarshalsmtp-01.eml", "dummyuser@blabla.xxxxxxxxxxxx.com"),
+    ):
+        [result] = _parse(name)
+        assert (result.reader, result.recipient, result.smtp_code, result.status) == (
+            "mailmarshal",
+            recipient,
+            550,
+            "5.1.1",
+        )
+        assert result.kind == "hard"
+    [result] = _parse("sisimai/lhost-mailmarshal-02.eml")
+    assert (result.remote_mta, result.reporting_mta) == ("203.0.113.2", "rr1.example.com")

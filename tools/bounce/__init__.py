@@ -43,6 +43,7 @@ from . import gmail
 from . import googlegroups
 from . import interscan
 from . import kddi
+from . import mailmarshal
 from . import v5sendmail
 from . import verizon
 from .message import KINDS
@@ -92,6 +93,7 @@ READERS = (
     exchange2003,
     kddi,
     interscan,
+    mailmarshal,
     v5sendmail,
     verizon,
     fml,
