@@ -542,3 +542,13 @@ def test_mailmarshal_reply_recipients_and_mtas():
         assert result.kind == "hard"
     [result] = _parse("sisimai/lhost-mailmarshal-02.eml")
     assert (result.remote_mta, result.reporting_mta) == ("203.0.113.2", "rr1.example.com")
+
+
+def test_a_quoted_message_id_is_no_recipient():
+    """The fallback reads the addresses of the report text, but a Message-ID quoted there
+    (shaped like an address) names no recipient."""
+    for name, recipient in (
+        ("sisimai/lhost-zoho-05.eml", "kijitora@7jo.example.jp"),
+        ("sisimai/rfc3464-06.eml", "kijitora@example.net"),
+    ):
+        assert [result.recipient for result in _parse(name)] == [recipient]
