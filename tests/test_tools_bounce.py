@@ -435,3 +435,120 @@ def test_crlf_and_cr_line_endings_give_the_same_result(name):
     for ending in (b"\r\n", b"\r"):
         got = [result.as_dict() for result in bounce.parse_bounce(raw.replace(b"\n", ending))]
         assert got == expected, ending
+
+
+def test_interscan_transcript_and_own_words():
+    """InterScan MSS: the next hop's reply of its transcript; its own "Unable to deliver"
+    is about the address only when it adds "Please check if address is correct"."""
+    [result] = _parse("sisimai/lhost-trendmicro-01.eml")
+    assert (result.reader, result.smtp_command, result.smtp_code, result.status) == (
+        "interscan",
+        "RCPT",
+        550,
+        "5.1.1",
+    )
+    assert result.kind == "hard"
+    [result] = _parse("sisimai/lhost-trendmicro-02.eml")
+    assert (result.kind, result.category) == ("hard", "recipient_unknown")
+    [result] = _parse("sisimai/lhost-trendmicro-03.eml")
+    assert (result.reader, result.kind) == ("interscan", "soft")
+
+
+def test_unknown_user_at_the_end_of_data_is_not_about_the_address():
+    """NTT docomo refuses with "550 Unknown user" (5.0.0) only after DATA, the recipient
+    having been accepted at RCPT TO: its receive filter, soft."""
+    for name in ("sisimai/rhost-nttdocomo-02.eml", "sisimai/rhost-nttdocomo-03.eml"):
+        [result] = _parse(name)
+        assert (result.smtp_command, result.kind, result.category) == (
+            "DATA",
+            "soft",
+            "content_rejected",
+        )
+    # an address status (5.1.1) after DATA stays evidence about the address (Sendmail)
+    [result] = _parse("sisimai/lhost-sendmail-03.eml")
+    assert (result.smtp_command, result.status, result.kind) == ("DATA", "5.1.1", "hard")
+
+
+def test_v5sendmail_transcript():
+    """Sendmail 5: the remote reply (<<<) and command (>>>) belong to the next recipient
+    line; a transcript with no recipient line is about the copied message's recipient."""
+    results = {r.recipient: r for r in _parse("sisimai/lhost-v5sendmail-07.eml")}
+    assert {r.reader for r in results.values()} == {"v5sendmail"}
+    refused = results["kijitora@example.org"]
+    assert (refused.smtp_command, refused.smtp_code, refused.kind) == ("MAIL", 501, "soft")
+    assert "open relay" in refused.diagnostic
+    unknown = results["hachiware@example.edu"]
+    assert (unknown.smtp_command, unknown.kind, unknown.category) == (
+        "RCPT",
+        "hard",
+        "recipient_unknown",
+    )
+    [result] = _parse("sisimai/lhost-v5sendmail-01.eml")
+    assert (result.recipient, result.kind, result.category) == (
+        "kijitora@example.com",
+        "soft",
+        "expired",
+    )
+
+
+def test_dsn_quoted_whole_in_a_text_part():
+    """A helpdesk (OCN) forwarding a Postfix DSN inline, after a separator line and the mbox
+    "From MAILER-DAEMON" line: the quoted DSN is read, its original recipient found."""
+    [result] = _parse("sisimai/lhost-postfix-49.eml")
+    assert (result.reader, result.recipient, result.status, result.kind) == (
+        "rfc3464",
+        "toraneko@neko.example.co.jp",
+        "4.0.0",
+        "soft",
+    )
+    [result] = _parse("sisimai/lhost-postfix-50.eml")
+    assert result.recipient == "soto-neko-nyaan@ntt.example.com"
+    assert "refused to talk to" in result.diagnostic
+
+
+def test_verizon_text_and_picture_bounces():
+    """vtext.com: the reply below "Error message below:" for the envelope's RCPT TO (its
+    multipart/alternative the email package cannot split); vzwpix.com: "No valid
+    recipients for this MM" for the To of the original."""
+    [result] = _parse("sisimai/lhost-verizon-02.eml")
+    assert (result.reader, result.recipient, result.smtp_code, result.kind) == (
+        "verizon",
+        "may-be-straycat-nyaaaaaan@vtext.com",
+        550,
+        "hard",
+    )
+    [result] = _parse("sisimai/lhost-verizon-01.eml")
+    assert (result.reader, result.recipient, result.category) == (
+        "verizon",
+        "0000000000@vzwpix.com",
+        "recipient_unknown",
+    )
+
+
+def test_mailmarshal_reply_recipients_and_mtas():
+    """MailMarshal: the reply after "Could not be delivered because of" for each recipient
+    listed after "The following recipients were affected:" (a CRLF sample among them)."""
+    for name, recipient in (
+        ("sisimai/lhost-mailmarshal-02.eml", "kijitora@nyaan.example.com"),
+        ("sisimai/lhost-mailmarshalsmtp-01.eml", "dummyuser@blabla.xxxxxxxxxxxx.com"),
+    ):
+        [result] = _parse(name)
+        assert (result.reader, result.recipient, result.smtp_code, result.status) == (
+            "mailmarshal",
+            recipient,
+            550,
+            "5.1.1",
+        )
+        assert result.kind == "hard"
+    [result] = _parse("sisimai/lhost-mailmarshal-02.eml")
+    assert (result.remote_mta, result.reporting_mta) == ("203.0.113.2", "rr1.example.com")
+
+
+def test_a_quoted_message_id_is_no_recipient():
+    """The fallback reads the addresses of the report text, but a Message-ID quoted there
+    (shaped like an address) names no recipient."""
+    for name, recipient in (
+        ("sisimai/lhost-zoho-05.eml", "kijitora@7jo.example.jp"),
+        ("sisimai/rfc3464-06.eml", "kijitora@example.net"),
+    ):
+        assert [result.recipient for result in _parse(name)] == [recipient]

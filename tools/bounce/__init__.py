@@ -9,6 +9,7 @@ this order:
    its own format and returns, per recipient, the status, the reply code, the SMTP command
    that failed and the server's own words.
 3. RFC 3464 DSNs (:mod:`.dsn`, ``message/delivery-status`` parts).
+   A DSN quoted whole in a text part (a forwarded bounce) is read as the message.
 4. Automatic replies (:mod:`.autoreply`) that do not look like a bounce: ``auto_reply``.
 5. The plain-text fallback (:mod:`.fallback`): recipients found by ``flufl.bounce``, the
    ``X-Failed-Recipients`` header or the report text, the reply read near each address.
@@ -27,6 +28,7 @@ disabled or moved mailbox; see :mod:`.verdict`), ``soft`` (any other failure giv
 """
 
 import logging
+import re
 
 from . import amazonses
 from . import arf
@@ -39,7 +41,11 @@ from . import fallback
 from . import fml
 from . import gmail
 from . import googlegroups
+from . import interscan
 from . import kddi
+from . import mailmarshal
+from . import v5sendmail
+from . import verizon
 from .message import KINDS
 from .message import MAX_DIAGNOSTIC
 from .message import MAX_SIZE
@@ -78,13 +84,38 @@ __all__ = (
 _logger = logging.getLogger(__package__)
 
 #: the readers of mail server families and providers, tried in this order (see docstring)
-READERS = (amazonses, googlegroups, gmail, exim, domino, exchange2003, kddi, fml)
+READERS = (
+    amazonses,
+    googlegroups,
+    gmail,
+    exim,
+    domino,
+    exchange2003,
+    kddi,
+    interscan,
+    mailmarshal,
+    v5sendmail,
+    verizon,
+    fml,
+)
 
 
-def read_message(msg, matcher):
+#: a DSN quoted whole in a text part (a helpdesk forwarding a bounce inline, OCN): the
+#: header block that declares it starts after the blank line before this line
+EMBEDDED_REPORT_RE = re.compile(r"^Content-Type:\s*multipart/report\b", re.I | re.M)
+HEADER_LINE_RE = re.compile(r"^[A-Za-z][\w-]*:[ \t]", re.M)
+
+
+def read_message(msg, matcher, depth=0):
     """All results of a loaded message, by the first reader that knows it."""
     parts = walk(msg)
     parts.matcher = matcher
+    if not parts.delivery_status and not parts.feedback_reports and depth < 1:
+        embedded = embedded_report(parts.text)
+        if embedded is not None:
+            results = read_message(embedded, matcher, depth + 1)
+            if any(result.recipient for result in results):
+                return results
     if parts.feedback_reports:
         results = arf.read_arf(msg, parts)
         if results:
@@ -107,6 +138,21 @@ def read_message(msg, matcher):
     message_id = original_message_id(msg, parts, parts.text)
     results = [finish(one, matcher, message_id, name) for one in found if one.recipient]
     return deduplicate(results) or [unknown_result(msg, parts)]
+
+
+def embedded_report(text):
+    """The multipart/report message quoted whole in a report ``text``, or None."""
+    if "ultipart/report" not in text:
+        return None
+    match = EMBEDDED_REPORT_RE.search(text)
+    if not match:
+        return None
+    start = text.rfind("\n\n", 0, match.start())
+    start = 0 if start < 0 else start + 2
+    # lines before the first header line (a separator, the mbox "From MAILER-DAEMON ..."
+    # line) are no part of the message
+    header_line = HEADER_LINE_RE.search(text, start, match.start())
+    return load(text[header_line.start() if header_line else start :], MAX_SIZE)
 
 
 def deduplicate(results):

@@ -5,6 +5,7 @@ diagnostic.
 """
 
 from .message import Found
+from .message import command_of
 from .message import dsn_value
 from .message import field_blocks
 from .message import first_status
@@ -35,8 +36,11 @@ def block_found(block, recipient, reporting, text):
     is its diagnostic when the block has none)."""
     diagnostic = dsn_value(header(block, "Diagnostic-Code"))
     status = first_status(header(block, "Status"))
+    context, near = text_near(text, recipient)
     if not diagnostic:
-        diagnostic = text_near(text, recipient)[1]
+        diagnostic = near
+    # the failed command is often only in the report text ("in reply to end of DATA")
+    command = command_of(diagnostic) or command_of(context)
     action = action_of(header(block, "Action"))
     if not action and status:
         # no (or a non-standard) Action: the block's own Status tells 5.x.x and 2.x.x apart
@@ -45,6 +49,7 @@ def block_found(block, recipient, reporting, text):
         recipient=recipient,
         action=action,
         status=status,
+        command=command,
         diagnostic=diagnostic,
         remote_mta=dsn_value(header(block, "Remote-MTA")).split(" ")[0].rstrip("."),
         reporting_mta=reporting,

@@ -4,6 +4,7 @@ the text near each address.
 """
 
 import logging
+import re
 
 from .message import ADDRESS_RE
 from .message import BOUNCE_SENDER_RE
@@ -23,6 +24,12 @@ from .message import text_near
 
 NAME = "fallback"
 
+#: a quoted Message-ID (or a reference to one) of the report text: an identifier shaped
+#: like an address, never a recipient
+MESSAGE_ID_LINE_RE = re.compile(
+    r"^\s*(?:Message-ID|In-Reply-To|References)\s*:\s*(.*)$", re.IGNORECASE | re.MULTILINE
+)
+
 _logger = logging.getLogger(__package__)
 
 
@@ -33,6 +40,8 @@ def text_recipients(msg, parts, report):
     if found or not looks_like_bounce(msg, strict=True):
         return found
     own = own_addresses(msg, parts)
+    for line in MESSAGE_ID_LINE_RE.findall(report):
+        own = own | {normalize_address(one) for one in ADDRESS_RE.findall(line)}
     for match in ADDRESS_RE.finditer(report):
         address = normalize_address(match.group(0))
         local = address.split("@")[0]

@@ -92,11 +92,20 @@ def refine(result):
     failure report) it expired, and an unknown domain reported with a temporary status is a
     DNS failure, not evidence about the address; refused (even for an unknown domain, which
     is then the sender's) at the connection, greeting or MAIL FROM it is about
-    the sender."""
+    the sender. An unknown user refused only at the end of DATA with a generic status
+    (x.0.0) is not about the address: the server had accepted it at RCPT TO."""
     klass = (result.status or "")[:1] or str(result.smtp_code or "")[:1]
     if result.category in HARD_CATEGORIES and result.smtp_command in COMMAND_CATEGORIES:
         # refused before any recipient was named: "No such domain" is the sender's domain
         result.category = COMMAND_CATEGORIES[result.smtp_command]
+    elif (
+        result.category == "recipient_unknown"
+        and result.smtp_command == "DATA"
+        and (result.status or "5.0.0").endswith(".0.0")
+    ):
+        # accepted at RCPT TO, refused at the end of DATA with a generic status
+        # (NTT docomo's receive filter says "Unknown user", 5.0.0)
+        result.category = "content_rejected"
     elif (
         result.category == "domain_unknown"
         and klass == "4"
