@@ -17,7 +17,7 @@ VIEWS = (
     ("mail.delivery.error", "form", "What happened"),
     ("mail.delivery.error", "list", "Category"),
     ("mail.bounce.event", "form", "Reporting server"),
-    ("mail.bounce.event", "list", "Action Taken"),
+    ("mail.bounce.event", "list", "Done to the address"),
     ("mail.tracking.email", "form", "First opened"),
     ("mail.sent.log", "list", "Recipient domain"),
     ("mail.blacklist", "form", "Block reason"),
