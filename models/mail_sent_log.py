@@ -69,7 +69,7 @@ class MailSentLog(models.Model):
         "mailing.trace": [
             "trace_type", "sent_datetime", "open_datetime", "links_click_datetime", "email",
             "model", "res_id", "mass_mailing_id", "mail_mail_id", "trace_status",
-            "failure_reason", "delivery_error_id", "server_reference",
+            "failure_reason", "delivery_error_id", "server_reference", "address_action",
         ],
         "mailing.mailing": ["email_from", "subject", "user_id"],
         "res.users": ["partner_id"],
@@ -126,6 +126,12 @@ class MailSentLog(models.Model):
         readonly=True,
         help="The SMTP server's final reply to the e-mail (e.g. '250 2.0.0 Ok: queued as "
         "4Q1x2'): how the server and its logs name it.",
+    )
+    address_action = fields.Char(
+        string="Done to the address",
+        readonly=True,
+        help="What the suppression rules did to the address after this failure or bounce: "
+        "blocked, counted as a soft bounce, or nothing.",
     )
     delivery_error_id = fields.Many2one(
         "mail.delivery.error", string="Delivery error", readonly=True
@@ -279,7 +285,8 @@ class MailSentLog(models.Model):
                    END::varchar AS state,
                    t.failure_reason AS failure_reason,
                    t.delivery_error_id AS delivery_error_id,
-                   t.server_reference AS server_reference
+                   t.server_reference AS server_reference,
+                   t.address_action AS address_action
               FROM mailing_trace t
          LEFT JOIN mailing_mailing mailing ON mailing.id = t.mass_mailing_id
          LEFT JOIN res_users u ON u.id = mailing.user_id
@@ -310,7 +317,8 @@ class MailSentLog(models.Model):
                        AS state,
                    tr.failure_reason AS failure_reason,
                    mail.delivery_error_id AS delivery_error_id,
-                   tr.server_reference AS server_reference
+                   tr.server_reference AS server_reference,
+                   NULL::varchar AS address_action
               FROM mail_tracking_email tr
          LEFT JOIN mail_message msg ON msg.id = tr.mail_message_id
          LEFT JOIN mail_mail mail ON mail.id = tr.mail_mail_id
@@ -346,7 +354,8 @@ class MailSentLog(models.Model):
                    END::varchar AS state,
                    n.failure_reason AS failure_reason,
                    mail.delivery_error_id AS delivery_error_id,
-                   NULL::varchar AS server_reference
+                   NULL::varchar AS server_reference,
+                   NULL::varchar AS address_action
               FROM mail_notification n
               JOIN mail_message msg ON msg.id = n.mail_message_id
          LEFT JOIN res_partner partner ON partner.id = n.res_partner_id
@@ -387,7 +396,8 @@ class MailSentLog(models.Model):
                    END::varchar AS state,
                    mail.failure_reason AS failure_reason,
                    mail.delivery_error_id AS delivery_error_id,
-                   NULL::varchar AS server_reference
+                   NULL::varchar AS server_reference,
+                   NULL::varchar AS address_action
               FROM mail_mail mail
               JOIN mail_message msg ON msg.id = mail.mail_message_id
              WHERE mail.mailing_id IS NULL

@@ -63,6 +63,11 @@ class TestRefusalBounce(DeliveryCommon):
         self.assertEqual(traces[marco].address_action, "Blocked: hard bounce.")
         self.assertEqual(traces[sofia].address_action, "Blocked: hard bounce.")
         self.assertEqual(traces[marco].trace_status, "error")
+        # the sent e-mails log says it too, on each recipient's row
+        log = self.env["mail.sent.log"].sudo()
+        for email in (marco, sofia):
+            row = log.search([("source", "=", "trace"), ("source_id", "=", traces[email].id)])
+            self.assertEqual(row.address_action, "Blocked: hard bounce.", email)
         # the next mailing leaves both out, as blocked
         _next, next_traces = self._send([marco, sofia])
         self.assertEqual(
