@@ -3,7 +3,10 @@
 Runs, in the same run and on the same files, Sisimai (Perl, ``libsisimai-perl``) and
 ``python3 -m tools.bounce``, each as one process over the whole folder, and prints:
 
-- recipients found: share of Sisimai's (file, recipient) pairs that the parser names too;
+- recipients found: share of Sisimai's (file, recipient) pairs that the parser names too
+  (as its recipient, or as the ``final_recipient`` of a DSN whose Original-Recipient it
+  names; quotes around a local part ignored; Sisimai's stand-in address for a report that
+  names none, ``...@libsisimai.org.invalid``, is no recipient);
 - same group: share of those pairs whose category falls in the same group (table below);
 - same verdict: share of the failed pairs where both say ``hard``, or both say not hard;
 - wrongly hard: share of the pairs whose failure Sisimai says is not about the address
@@ -123,6 +126,8 @@ FILTERED_GROUPS = frozenset({"address", "disabled", "content", "sender"})
 HARD_REASONS = frozenset({"userunknown", "hostunknown", "notaccept", "suspend", "hasmoved"})
 #: reasons left out of the group and verdict figures
 UNDECIDED_REASONS = frozenset({"undefined", "onhold"})
+#: the domain of the address Sisimai names when a report names no recipient
+SISIMAI_PLACEHOLDER = "@libsisimai.org.invalid"
 #: reasons that are no failure (no verdict)
 NO_FAILURE_REASONS = frozenset({"feedback", "vacation", "delivered"})
 
@@ -184,9 +189,17 @@ def run_sisimai(files):
     rows = {}
     for line in out.splitlines():
         row = json.loads(line)
-        if row["recipient"]:
-            rows.setdefault((row["file"], row["recipient"]), row)
+        recipient = same_address(row["recipient"])
+        # Sisimai's stand-in when a report names no recipient is no address
+        if recipient and not recipient.endswith(SISIMAI_PLACEHOLDER):
+            rows.setdefault((row["file"], recipient), row)
     return rows, cpu, wall
+
+
+def same_address(address):
+    """``address`` as compared: lower-case, a quoted local part without its quotes (Sisimai
+    keeps ``"neko..nyaan"@example.org`` quoted, the parser does not)."""
+    return (address or "").lower().replace('"', "")
 
 
 def run_parser(files):
@@ -196,8 +209,11 @@ def run_parser(files):
     rows = {}
     for line in out.splitlines():
         row = json.loads(line)
-        if row["recipient"]:
-            rows.setdefault((row["file"], row["recipient"]), row)
+        # a DSN's recipient is its Original-Recipient (the address the message was sent
+        # to); Sisimai names the Final-Recipient: the same recipient block, either matches
+        for address in (row["recipient"], row.get("final_recipient")):
+            if address:
+                rows.setdefault((row["file"], same_address(address)), row)
     return rows, cpu, wall
 
 

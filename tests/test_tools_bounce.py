@@ -36,6 +36,7 @@ CORPUS_FILES = sorted(
 )
 RESULT_FIELDS = {
     "recipient",
+    "final_recipient",
     "kind",
     "smtp_code",
     "status",
@@ -552,3 +553,35 @@ def test_a_quoted_message_id_is_no_recipient():
         ("sisimai/rfc3464-06.eml", "kijitora@example.net"),
     ):
         assert [result.recipient for result in _parse(name)] == [recipient]
+
+
+def test_dsn_blocks_without_blank_line_and_final_recipient():
+    """AOL writes its recipient blocks without the blank line between them: one result each;
+    a forwarded address is named as sent (Original-Recipient), its Final-Recipient beside."""
+    results = {r.recipient: r for r in _parse("sisimai/rhost-aol-03.eml")}
+    assert (results["sabineko@example.jp"].kind, results["mikeneko@example.jp"].kind) == (
+        "soft",
+        "hard",
+    )
+    [result] = _parse("sisimai/lhost-postfix-49.eml")
+    assert (result.recipient, result.final_recipient) == (
+        "toraneko@neko.example.co.jp",
+        "kijitora-neko-nyaan@ntt.example.ne.jp",
+    )
+
+
+def test_delivery_report_without_recipient_is_no_auto_reply():
+    """Postfix's "Delivery report unavailable" (Auto-Submitted, no recipient block) stays an
+    unreadable bounce of the original's recipient, never an automatic reply."""
+    [result] = _parse("sisimai/lhost-postfix-64.eml")
+    assert (result.recipient, result.kind) == ("xxxx@wanadoo.fr", "unknown")
+
+
+def test_microsoft_jmrp_complaint():
+    """Outlook.com's JMRP report (no ARF): the complaint of X-HmXmrOriginalRecipient."""
+    [result] = _parse("sisimai/arf-22.eml")
+    assert (result.recipient, result.kind, result.reader) == (
+        "kijitora@example.com",
+        "complaint",
+        "jmrp",
+    )

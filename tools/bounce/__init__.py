@@ -42,6 +42,7 @@ from . import fml
 from . import gmail
 from . import googlegroups
 from . import interscan
+from . import jmrp
 from . import kddi
 from . import mailmarshal
 from . import v5sendmail
@@ -85,6 +86,7 @@ _logger = logging.getLogger(__package__)
 
 #: the readers of mail server families and providers, tried in this order (see docstring)
 READERS = (
+    jmrp,
     amazonses,
     googlegroups,
     gmail,
@@ -128,7 +130,8 @@ def read_message(msg, matcher, depth=0):
             break
     if not found and parts.delivery_status:
         found, name = dsn.read(msg, parts), dsn.NAME
-    signal = 0 if found else autoreply.auto_reply_signal(msg)
+    # a delivery report is never an automatic reply, even one that names no recipient
+    signal = 0 if found or parts.delivery_status else autoreply.auto_reply_signal(msg)
     if signal == 2 and not looks_like_bounce(msg, strict=True):
         return [autoreply.auto_reply(msg, parts)]
     if not found:

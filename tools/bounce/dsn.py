@@ -4,6 +4,8 @@ the report's ``Reporting-MTA``; the report text near the recipient when the bloc
 diagnostic.
 """
 
+from email.message import Message
+
 from .message import Found
 from .message import command_of
 from .message import dsn_value
@@ -14,6 +16,7 @@ from .message import normalize_address
 from .message import text_near
 
 NAME = "rfc3464"
+RECIPIENT_FIELDS = ("final-recipient", "original-recipient")
 
 
 def read(msg, parts):
@@ -21,14 +24,38 @@ def read(msg, parts):
     found = []
     for part in parts.delivery_status:
         reporting = ""
-        for block in field_blocks(part):
+        for block in recipient_blocks(field_blocks(part)):
             reporting = reporting or dsn_value(header(block, "Reporting-MTA"))
             recipient = ""
             for name in ("Original-Recipient", "Final-Recipient", "X-Actual-Recipient"):
                 recipient = recipient or normalize_address(dsn_value(header(block, name)))
             if recipient:
-                found.append(block_found(block, recipient, reporting, parts.report))
+                one = block_found(block, recipient, reporting, parts.report)
+                final = normalize_address(dsn_value(header(block, "Final-Recipient")))
+                one.final_recipient = final if final != recipient else ""
+                found.append(one)
     return found
+
+
+def recipient_blocks(blocks):
+    """``blocks`` with a block that names several recipients without the blank line between
+    them (AOL) split in one block per recipient: a recipient field seen again starts one."""
+    split = []
+    for block in blocks:
+        names = [name.lower() for name in block.keys()]
+        if names.count("final-recipient") < 2 and names.count("original-recipient") < 2:
+            split.append(block)
+            continue
+        current, seen = Message(), set()
+        for name, value in block.items():
+            lower = name.lower()
+            if lower in RECIPIENT_FIELDS and lower in seen:
+                split.append(current)
+                current, seen = Message(), set()
+            seen.add(lower)
+            current[name] = value
+        split.append(current)
+    return split
 
 
 def block_found(block, recipient, reporting, text):

@@ -156,6 +156,9 @@ class BounceResult:
     permanence: str = "none"
     smtp_command: str = ""
     reader: str = ""
+    #: the ``Final-Recipient`` of a DSN whose ``Original-Recipient`` (the address the message
+    #: was sent to: ``recipient``) differs, as after an alias or a forward; '' otherwise
+    final_recipient: str = ""
 
     def as_dict(self):
         """The result as a plain dict (JSON serialisable: every field is a str, int or None,
@@ -180,6 +183,7 @@ class Found:
     diagnostic: str = ""
     remote_mta: str = ""
     reporting_mta: str = ""
+    final_recipient: str = ""
 
 
 @dataclass

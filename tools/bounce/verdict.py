@@ -70,6 +70,7 @@ def finish(found, matcher, message_id="", reader=""):
         original_message_id=message_id,
         smtp_command=found.command or command_of(found.diagnostic),
         reader=reader,
+        final_recipient=found.final_recipient,
     )
     classify(result, matcher)
     action = found.action
@@ -80,6 +81,7 @@ def finish(found, matcher, message_id="", reader=""):
         result.kind = action
     elif action == "complaint":
         result.kind = result.category = "complaint"
+        result.feedback_type = "abuse"
         result.permanence = "none"
     else:
         result.kind = "unknown"
