@@ -33,7 +33,8 @@ content       contenterror, spamdetected, virusdetected  content_rejected, virus
 sender        blocked, rejected, securityerror,          sender_blocked, sender_rejected,
               policyviolation, norelaying                authentication, policy_rejected
 rate          toomanyconn                                rate_limited
-unreachable   networkerror, expired                      network_error, expired
+unreachable   networkerror, expired                      network_error, expired; kind
+                                                         ``delayed`` (a delay notice)
 server        systemerror, systemfull, mailererror,      server_error
               syntaxerror
 complaint     feedback                                   complaint
@@ -221,6 +222,9 @@ def parser_group(row):
     """The group of a parser row."""
     if row["kind"] == "delivered":
         return "delivered"
+    if row["kind"] == "delayed":
+        # a delay notice (still retried): Sisimai's reason for it is "expired"
+        return "unreachable"
     return PARSER_GROUP.get(row["category"], "unknown")
 
 

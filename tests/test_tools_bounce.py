@@ -585,3 +585,16 @@ def test_microsoft_jmrp_complaint():
         "complaint",
         "jmrp",
     )
+
+
+def test_dragonfly_and_x3_readers():
+    """DragonFly Mail Agent: the remote reply and the refused command below the recipient's
+    line; X3 gateways: the "Technical details" paragraph, an aborted delivery expired."""
+    [result] = _parse("sisimai/lhost-dragonfly-01.eml")
+    assert (result.reader, result.smtp_command, result.status) == ("dragonfly", "DATA", "5.7.26")
+    [result] = _parse("sisimai/lhost-dragonfly-29.eml")
+    assert (result.kind, result.category) == ("soft", "expired")
+    [result] = _parse("sisimai/lhost-x3-01.eml")
+    assert (result.reader, result.smtp_command, result.kind) == ("x3", "RCPT", "hard")
+    [result] = _parse("sisimai/lhost-x3-02.eml")
+    assert (result.kind, result.category) == ("soft", "expired")

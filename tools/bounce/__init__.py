@@ -34,6 +34,7 @@ from . import amazonses
 from . import arf
 from . import autoreply
 from . import domino
+from . import dragonfly
 from . import dsn
 from . import exchange2003
 from . import exim
@@ -47,6 +48,7 @@ from . import kddi
 from . import mailmarshal
 from . import v5sendmail
 from . import verizon
+from . import x3
 from .message import KINDS
 from .message import MAX_DIAGNOSTIC
 from .message import MAX_SIZE
@@ -99,6 +101,8 @@ READERS = (
     v5sendmail,
     verizon,
     fml,
+    dragonfly,
+    x3,
 )
 
 
