@@ -9,8 +9,6 @@ import logging
 import re
 from dataclasses import dataclass
 from dataclasses import field
-from email import message_from_bytes
-from email import message_from_string
 from email.header import decode_header
 from email.header import make_header
 from email.message import Message
@@ -21,6 +19,7 @@ from email.utils import parseaddr
 from ..delivery_errors import Matcher
 from ..delivery_errors import default_matcher
 from ..delivery_errors import parse_smtp_reply
+from . import mime
 
 _logger = logging.getLogger(__package__)
 
@@ -343,7 +342,7 @@ def embedded_message(part):
     if isinstance(payload, list):
         return payload[0] if payload and isinstance(payload[0], Message) else None
     text = part_text(part) or (payload if isinstance(payload, str) else "")
-    return message_from_string(text, policy=compat32) if text else None
+    return parse_text(text) if text else None
 
 
 def walk(msg):
@@ -379,7 +378,7 @@ def field_blocks(part):
         return [block for block in payload if isinstance(block, Message)]
     text = part_text(part) or (payload if isinstance(payload, str) else "")
     blocks = re.split(r"\r?\n[ \t]*\r?\n", text.strip())
-    return [message_from_string(block.strip() + "\n", policy=compat32) for block in blocks if block]
+    return [parse_text(block.strip() + "\n") for block in blocks if block]
 
 
 def original_message_id(msg, parts, text=""):
@@ -559,7 +558,15 @@ def load(raw, max_size):
     if b"\r" in data:
         # CRLF (Windows, SMTP) and CR (old Mac) line endings read as LF: same result
         data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-    return message_from_bytes(data, policy=compat32)
+    # bytes as ``email.message_from_bytes`` reads them, by the splitter of :mod:`.mime`
+    return mime.parse(data.decode("ascii", errors="surrogateescape"))
+
+
+def parse_text(text):
+    """The ``compat32`` ``Message`` of a decoded message ``text`` (any line endings)."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return mime.parse(text)
 
 
 # ---- helpers of the family readers ----

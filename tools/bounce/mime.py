@@ -1,0 +1,220 @@
+"""A small MIME splitter: a message's text in, the same ``email.message.Message`` tree (policy
+``compat32``) that the standard library's ``email.feedparser`` builds, out.
+
+The standard parser reads a message one line at a time through generators and a stack of
+line predicates: on bounce messages it was most of the parser's time. This one cuts the text
+at boundary lines found by one search per multipart, and reads the header lines alone line by
+line. It follows the standard parser's rules where they change what a reader sees: the
+header lines (continuations, a first line ``From ...``, a line that is no header starting the
+body), the blocks of a ``message/delivery-status`` part, ``message/*`` parts holding a
+message, a multipart's preamble, its parts (the line break before a boundary belongs to the
+boundary; repeated boundary lines make no empty part), its epilogue, a missing start or close
+boundary, and ``multipart/digest``'s default type. Defects are not recorded.
+
+Pure Python (no ORM); the input has LF line endings (see :func:`.message.load`).
+"""
+
+import re
+from email.message import Message
+
+#: a header line or its continuation, as the standard parser tells them (name characters are
+#: the printable ones but the colon; ``From `` is an mbox envelope line)
+HEADER_RE = re.compile(r"From |[\041-\071\073-\176]*:|[\t ]")
+#: most nesting followed; deeper parts are kept as text
+MAX_NESTING = 30
+
+_BOUNDARIES = {}
+
+
+def parse(text):
+    """The ``Message`` tree of ``text`` (a str: bytes decoded as ASCII with surrogateescape,
+    as ``email.message_from_bytes`` does)."""
+    return _part(text, "text/plain", 0)
+
+
+def _boundary_re(boundary):
+    """The compiled pattern of the boundary lines of ``boundary`` (cached)."""
+    pattern = _BOUNDARIES.get(boundary)
+    if pattern is None:
+        if len(_BOUNDARIES) > 256:
+            _BOUNDARIES.clear()
+        pattern = re.compile("^--" + re.escape(boundary) + r"(--)?[ \t]*$", re.M)
+        _BOUNDARIES[boundary] = pattern
+    return pattern
+
+
+def _headers(msg, text):
+    """Read the header lines at the start of ``text`` into ``msg``; the body's text."""
+    position, size = 0, len(text)
+    lines = []
+    while position < size:
+        end = text.find("\n", position)
+        stop = size if end < 0 else end + 1
+        line = text[position:stop]
+        if not HEADER_RE.match(line):
+            if line == "\n":
+                position = stop  # the blank separator line is no part of the body
+            break
+        lines.append(line)
+        position = stop
+    return _set_headers(msg, lines) + text[position:]
+
+
+def _set_headers(msg, lines):
+    """Set the headers of ``msg`` from its header ``lines`` (the standard parser's rules);
+    the text that goes back to the body ('' but for an envelope line last)."""
+    value = []
+    for number, line in enumerate(lines):
+        if line[0] in " \t":
+            if value:
+                value.append(line)
+            continue
+        if value:
+            _set_raw(msg, value)
+            value = []
+        if line.startswith("From "):
+            if number == 0:
+                msg.set_unixfrom(line[:-1] if line.endswith("\n") else line)
+            elif number == len(lines) - 1:
+                return line  # an envelope line last among the headers starts the body
+            continue
+        if line.find(":") > 0:
+            value = [line]
+    if value:
+        _set_raw(msg, value)
+    return ""
+
+
+def _set_raw(msg, value):
+    """Append one header as ``compat32`` stores it (name, value with its folds)."""
+    name, rest = value[0].split(":", 1)
+    rest = rest.lstrip(" \t") + "".join(value[1:])
+    msg._headers.append((name, rest.rstrip("\r\n")))
+
+
+def _part(text, default_type, depth):
+    """The ``Message`` of one part's ``text``."""
+    msg = Message()
+    if default_type != "text/plain":
+        msg.set_default_type(default_type)
+    body = _headers(msg, text)
+    ctype = msg.get_content_type()
+    if depth >= MAX_NESTING:
+        msg._payload = body
+    elif ctype == "message/delivery-status":
+        msg._payload = _blocks(body, depth)
+    elif ctype.startswith("message/"):
+        msg._payload = [_part(body, "text/plain", depth + 1)]
+    elif ctype.startswith("multipart/"):
+        _multipart(msg, body, depth)
+    else:
+        msg._payload = body
+    return msg
+
+
+def _blocks(body, depth):
+    """The header blocks of a ``message/delivery-status`` body, one ``Message`` each."""
+    blocks = []
+    lines = body.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # the text after the last line break
+        ends_with_break = True
+    else:
+        ends_with_break = False
+    index, count = 0, len(lines)
+    while True:
+        start = index
+        while index < count and lines[index] != "":
+            index += 1
+        chunk = lines[start:index]
+        last_has_break = index < count or ends_with_break
+        text = "\n".join(chunk) + ("\n" if chunk and last_has_break else "")
+        # a block is read as a message of its own (a Content-Type in it is obeyed)
+        blocks.append(_part(text, "text/plain", depth + 1))
+        index += 1  # the blank line between blocks
+        if index >= count:
+            break
+    return blocks
+
+
+def _multipart(msg, body, depth):
+    """Split a multipart ``body`` into ``msg``'s preamble, parts and epilogue."""
+    boundary = msg.get_boundary()
+    if boundary is None:
+        msg._payload = body
+        return
+    found = list(_boundary_re(boundary).finditer(body))
+    start = None
+    for index, match in enumerate(found):
+        if match.group(1):
+            if start is None:
+                # a close boundary before any part: the text before it is the payload
+                msg._payload = body[: match.start()]
+                msg.epilogue = ""
+                return
+            break
+        start = index
+        break
+    if start is None:
+        msg._payload = body
+        msg.epilogue = ""
+        return
+    first = found[start]
+    if first.start():
+        msg.preamble = body[: first.start() - 1]
+    default = "message/rfc822" if msg.get_content_subtype() == "digest" else "text/plain"
+    parts = []
+    index = start
+    closed = None
+    while index < len(found):
+        match = found[index]
+        if match.group(1):
+            closed = match
+            break
+        # repeated boundary lines make no empty part
+        while index + 1 < len(found):
+            if found[index + 1].start() != _line_after(body, found[index].end()):
+                break
+            index += 1
+            match = found[index]
+        part_start = _line_after(body, match.end())
+        following = found[index + 1] if index + 1 < len(found) else None
+        part_end = following.start() if following else len(body)
+        part = _part(body[part_start:part_end], default, depth + 1)
+        _drop_last_break(part)
+        parts.append(part)
+        index += 1
+    msg._payload = parts
+    if closed is not None:
+        end = closed.end()
+        msg.epilogue = body[end + 1 :] if end < len(body) else ""
+
+
+def _line_after(body, end):
+    """The offset of the line after the one ending at ``end``."""
+    return end + 1 if end < len(body) else end
+
+
+def _last_created(part):
+    """The message the standard parser created last while reading ``part``: the one whose
+    text ends where the part ends (a multipart that has read its parts is its own)."""
+    while True:
+        payload = part._payload
+        if part.get_content_maintype() == "multipart" or not isinstance(payload, list):
+            return part
+        if not payload:
+            return part
+        part = payload[-1]  # the last block of a delivery-status part, else the message
+
+
+def _drop_last_break(part):
+    """The line break before a boundary belongs to the boundary, not to the part (nor to
+    the message the part holds)."""
+    last = _last_created(part)
+    if last.get_content_maintype() == "multipart":
+        if last.epilogue == "":
+            last.epilogue = None
+        elif last.epilogue is not None and last.epilogue.endswith("\n"):
+            last.epilogue = last.epilogue[:-1]
+    elif isinstance(last._payload, str) and last._payload.endswith("\n"):
+        last._payload = last._payload[:-1]
