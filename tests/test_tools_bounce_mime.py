@@ -110,3 +110,14 @@ def test_fuzz_same_tree_as_the_standard_parser(name, seed, edits):
             start = rng.randint(0, len(data))
             data[position:position] = data[start : start + rng.randint(1, 300)]
     assert_same_tree(bytes(data))
+
+
+def test_lower_case_marker_pattern_has_no_upper_case_escape():
+    """The original-message marker is searched lower-case in a lower-case text: lowering its
+    pattern must not change an escape (``\\S`` would become ``\\s``)."""
+    pattern = bounce_message.ORIGINAL_MARKER_LINE_RE.pattern
+    assert not any(pattern[i] == "\\" and pattern[i + 1].isupper() for i in range(len(pattern) - 1))
+    text = "Report\nSome words\n   ----- Original Message -----\nFrom: x"
+    assert bounce_message.report_text(bounce_message.Parts([], [], [], [text])) == (
+        "Report\nSome words\n"
+    )

@@ -29,6 +29,7 @@ import threading
 import xml.etree.ElementTree as ET
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 
 try:  # Python >= 3.11
     from re import _constants as sre_constants
@@ -355,6 +356,13 @@ def detect_provider(text="", domain=""):
 # ------------------------------------------------------------
 
 
+@lru_cache(maxsize=512)
+def _parsed(pattern):
+    """The parsed (case-insensitive) form of ``pattern``, read once for the validation and
+    the literal pre-filter of a rule (only read, never changed)."""
+    return sre_parse.parse(pattern, re.IGNORECASE)
+
+
 def validate_regex(pattern):
     """An English error message when ``pattern`` is not a usable regular expression, else None."""
     if not isinstance(pattern, str):
@@ -363,7 +371,7 @@ def validate_regex(pattern):
         return f"the pattern is longer than {MAX_REGEX} characters"
     try:
         re.compile(pattern, re.IGNORECASE)
-        nested = _has_nested_repeat(sre_parse.parse(pattern, re.IGNORECASE))
+        nested = _has_nested_repeat(_parsed(pattern))
     except re.error as exc:
         return f"{exc.msg} at position {exc.pos}" if exc.pos is not None else exc.msg
     except (RecursionError, OverflowError, ValueError):
@@ -486,7 +494,7 @@ def required_literals(pattern):
     Used to skip running a rule's regex on texts that cannot match (a fast ``in`` test).
     """
     try:
-        return _sequence_literals(sre_parse.parse(pattern, re.IGNORECASE))
+        return _sequence_literals(_parsed(pattern))
     except (re.error, RecursionError, TypeError, ValueError, IndexError):
         return None
 

@@ -86,6 +86,9 @@ HEADER_LINE_RE = re.compile(
 SENDMAIL_LINE_RE = re.compile(r"^\s*[245]\d\d[ -]<?[^\s<>]+@[^\s<>]+?>?\.\.\.\s*\S.*$")
 #: :data:`ORIGINAL_MARKER_RE` at the start of a line after the first one
 ORIGINAL_MARKER_LINE_RE = re.compile("\n" + ORIGINAL_MARKER_RE.pattern[1:], re.IGNORECASE)
+#: the same, lower-case, for a lower-case text (case-insensitive matching of many
+#: alternatives costs three times as much); the pattern has no upper-case escape (``\S``)
+ORIGINAL_MARKER_LOWER_RE = re.compile(ORIGINAL_MARKER_LINE_RE.pattern.lower())
 DELAY_RE = re.compile(
     r"THIS IS A WARNING ONLY|Delivery incomplete|will (?:be )?retr(?:y|ied)|will continue to"
     r" be made|do not resend your (?:original )?message|attempts will continue|will continue to"
@@ -415,7 +418,11 @@ def report_text(parts):
     # searched from the line breaks only (a literal first character: a fast scan)
     if ORIGINAL_MARKER_RE.match(text):
         return text
-    match = ORIGINAL_MARKER_LINE_RE.search(text)
+    lower = text.lower()
+    if len(lower) == len(text):
+        match = ORIGINAL_MARKER_LOWER_RE.search(lower)
+    else:  # a character whose lower case is longer ("İ"): offsets would shift
+        match = ORIGINAL_MARKER_LINE_RE.search(text)
     return text[: match.start() + 1] if match else text
 
 

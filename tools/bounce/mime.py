@@ -23,8 +23,6 @@ HEADER_RE = re.compile(r"From |[\041-\071\073-\176]*:|[\t ]")
 #: most nesting followed; deeper parts are kept as text
 MAX_NESTING = 30
 
-_BOUNDARIES = {}
-
 
 def parse(text):
     """The ``Message`` tree of ``text`` (a str: bytes decoded as ASCII with surrogateescape,
@@ -32,15 +30,34 @@ def parse(text):
     return _part(text, "text/plain", 0)
 
 
-def _boundary_re(boundary):
-    """The compiled pattern of the boundary lines of ``boundary`` (cached)."""
-    pattern = _BOUNDARIES.get(boundary)
-    if pattern is None:
-        if len(_BOUNDARIES) > 256:
-            _BOUNDARIES.clear()
-        pattern = re.compile("^--" + re.escape(boundary) + r"(--)?[ \t]*$", re.M)
-        _BOUNDARIES[boundary] = pattern
-    return pattern
+class _Line:
+    """A boundary line found in a body: its offsets and whether it closes the multipart."""
+
+    __slots__ = ("close", "end", "start")
+
+    def __init__(self, start, end, close):
+        self.start, self.end, self.close = start, end, close
+
+
+def _boundary_lines(body, boundary):
+    """The boundary lines of ``boundary`` in ``body``, in order: lines that are ``--`` and
+    the boundary, then ``--`` for the close boundary, then spaces or tabs only (no regular
+    expression compiled per boundary: a string search)."""
+    needle = "--" + boundary
+    size, found = len(body), []
+    position = 0 if body.startswith(needle) else body.find("\n" + needle) + 1
+    while position > 0 or (position == 0 and body.startswith(needle)):
+        after = position + len(needle)
+        end = body.find("\n", after)
+        end = size if end < 0 else end
+        rest = body[after:end]
+        close = rest.startswith("--")
+        if not rest[2 if close else 0 :].strip(" \t"):
+            found.append(_Line(position, end, close))
+        position = body.find("\n" + needle, end if end > position else position + 1) + 1
+        if position == 0:
+            break
+    return found
 
 
 def _headers(msg, text):
@@ -143,13 +160,13 @@ def _multipart(msg, body, depth):
     if boundary is None:
         msg._payload = body
         return
-    found = list(_boundary_re(boundary).finditer(body))
+    found = _boundary_lines(body, boundary)
     start = None
     for index, match in enumerate(found):
-        if match.group(1):
+        if match.close:
             if start is None:
                 # a close boundary before any part: the text before it is the payload
-                msg._payload = body[: match.start()]
+                msg._payload = body[: match.start]
                 msg.epilogue = ""
                 return
             break
@@ -160,33 +177,33 @@ def _multipart(msg, body, depth):
         msg.epilogue = ""
         return
     first = found[start]
-    if first.start():
-        msg.preamble = body[: first.start() - 1]
+    if first.start:
+        msg.preamble = body[: first.start - 1]
     default = "message/rfc822" if msg.get_content_subtype() == "digest" else "text/plain"
     parts = []
     index = start
     closed = None
     while index < len(found):
         match = found[index]
-        if match.group(1):
+        if match.close:
             closed = match
             break
         # repeated boundary lines make no empty part
         while index + 1 < len(found):
-            if found[index + 1].start() != _line_after(body, found[index].end()):
+            if found[index + 1].start != _line_after(body, found[index].end):
                 break
             index += 1
             match = found[index]
-        part_start = _line_after(body, match.end())
+        part_start = _line_after(body, match.end)
         following = found[index + 1] if index + 1 < len(found) else None
-        part_end = following.start() if following else len(body)
+        part_end = following.start if following else len(body)
         part = _part(body[part_start:part_end], default, depth + 1)
         _drop_last_break(part)
         parts.append(part)
         index += 1
     msg._payload = parts
     if closed is not None:
-        end = closed.end()
+        end = closed.end
         msg.epilogue = body[end + 1 :] if end < len(body) else ""
 
 
