@@ -369,7 +369,9 @@ def walk(msg):
             if depth < MAX_DEPTH:
                 payload = part.get_payload()
                 stack.extend((sub, depth + 1) for sub in payload if isinstance(sub, Message))
-        elif ctype.startswith("text/") or part is msg:
+        elif ctype.startswith("text/") or part is msg or ctype.startswith("multipart/"):
+            # a multipart whose boundary cannot be found is text (Verizon's, with
+            # "boundary=" on a line of its own)
             parts.texts.append(part_text(part))
     return parts
 

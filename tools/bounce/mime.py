@@ -27,7 +27,7 @@ MAX_NESTING = 30
 def parse(text):
     """The ``Message`` tree of ``text`` (a str: bytes decoded as ASCII with surrogateescape,
     as ``email.message_from_bytes`` does)."""
-    return _part(text, "text/plain", 0)
+    return parse_part(text, "text/plain", 0)[0]
 
 
 class _Line:
@@ -62,18 +62,24 @@ def _boundary_lines(body, boundary):
 
 def _headers(msg, text):
     """Read the header lines at the start of ``text`` into ``msg``; the body's text."""
-    position, size = 0, len(text)
-    lines = []
-    while position < size:
-        end = text.find("\n", position)
-        stop = size if end < 0 else end + 1
-        line = text[position:stop]
-        if not HEADER_RE.match(line):
-            if line == "\n":
-                position = stop  # the blank separator line is no part of the body
+    blank = text.find("\n\n")
+    head = text if blank < 0 else text[: blank + 1]
+    pieces = head.split("\n")
+    # the piece after the last line break is a line only when the text ends without one
+    complete = len(pieces) - 1
+    lines, position = [], 0
+    for number, piece in enumerate(pieces):
+        if number == complete and not piece:
             break
+        line = piece + "\n" if number < complete else piece
+        if not (piece[:1] in " \t" and piece) and not HEADER_RE.match(line):
+            if line == "\n":
+                position += 1  # the blank separator line is no part of the body
+            return _set_headers(msg, lines) + text[position:]
         lines.append(line)
-        position = stop
+        position += len(line)
+    if blank >= 0:
+        position += 1  # the blank line after the headers
     return _set_headers(msg, lines) + text[position:]
 
 
@@ -109,28 +115,34 @@ def _set_raw(msg, value):
     msg._headers.append((name, rest.rstrip("\r\n")))
 
 
-def _part(text, default_type, depth):
-    """The ``Message`` of one part's ``text``."""
+def parse_part(text, default_type, depth):
+    """``(message, last, last_is_multipart)`` of one part's ``text``: ``last`` is the message
+    the standard parser creates last while reading it (where the part's text ends: a
+    multipart that has read its parts, the last block of a delivery-status part, the message
+    a ``message/*`` part holds, else the part itself)."""
     msg = Message()
     if default_type != "text/plain":
         msg.set_default_type(default_type)
     body = _headers(msg, text)
     ctype = msg.get_content_type()
+    last, last_multipart = msg, ctype.startswith("multipart/")
     if depth >= MAX_NESTING:
         msg._payload = body
     elif ctype == "message/delivery-status":
-        msg._payload = _blocks(body, depth)
+        msg._payload, last, last_multipart = _blocks(body, depth)
     elif ctype.startswith("message/"):
-        msg._payload = [_part(body, "text/plain", depth + 1)]
-    elif ctype.startswith("multipart/"):
-        _multipart(msg, body, depth)
+        inner, last, last_multipart = parse_part(body, "text/plain", depth + 1)
+        msg._payload = [inner]
+    elif last_multipart:
+        _multipart(msg, body, depth, ctype)
     else:
         msg._payload = body
-    return msg
+    return msg, last, last_multipart
 
 
 def _blocks(body, depth):
-    """The header blocks of a ``message/delivery-status`` body, one ``Message`` each."""
+    """The header blocks of a ``message/delivery-status`` body, one ``Message`` each, and
+    the last message created (as :func:`parse_part`)."""
     blocks = []
     lines = body.split("\n")
     if lines and lines[-1] == "":
@@ -147,14 +159,15 @@ def _blocks(body, depth):
         last_has_break = index < count or ends_with_break
         text = "\n".join(chunk) + ("\n" if chunk and last_has_break else "")
         # a block is read as a message of its own (a Content-Type in it is obeyed)
-        blocks.append(_part(text, "text/plain", depth + 1))
+        block, last, last_multipart = parse_part(text, "text/plain", depth + 1)
+        blocks.append(block)
         index += 1  # the blank line between blocks
         if index >= count:
             break
-    return blocks
+    return blocks, last, last_multipart
 
 
-def _multipart(msg, body, depth):
+def _multipart(msg, body, depth, ctype):
     """Split a multipart ``body`` into ``msg``'s preamble, parts and epilogue."""
     boundary = msg.get_boundary()
     if boundary is None:
@@ -179,7 +192,7 @@ def _multipart(msg, body, depth):
     first = found[start]
     if first.start:
         msg.preamble = body[: first.start - 1]
-    default = "message/rfc822" if msg.get_content_subtype() == "digest" else "text/plain"
+    default = "message/rfc822" if ctype == "multipart/digest" else "text/plain"
     parts = []
     index = start
     closed = None
@@ -197,8 +210,8 @@ def _multipart(msg, body, depth):
         part_start = _line_after(body, match.end)
         following = found[index + 1] if index + 1 < len(found) else None
         part_end = following.start if following else len(body)
-        part = _part(body[part_start:part_end], default, depth + 1)
-        _drop_last_break(part)
+        part, last, last_multipart = parse_part(body[part_start:part_end], default, depth + 1)
+        _drop_last_break(last, last_multipart)
         parts.append(part)
         index += 1
     msg._payload = parts
@@ -212,23 +225,10 @@ def _line_after(body, end):
     return end + 1 if end < len(body) else end
 
 
-def _last_created(part):
-    """The message the standard parser created last while reading ``part``: the one whose
-    text ends where the part ends (a multipart that has read its parts is its own)."""
-    while True:
-        payload = part._payload
-        if part.get_content_maintype() == "multipart" or not isinstance(payload, list):
-            return part
-        if not payload:
-            return part
-        part = payload[-1]  # the last block of a delivery-status part, else the message
-
-
-def _drop_last_break(part):
-    """The line break before a boundary belongs to the boundary, not to the part (nor to
-    the message the part holds)."""
-    last = _last_created(part)
-    if last.get_content_maintype() == "multipart":
+def _drop_last_break(last, multipart):
+    """The line break before a boundary belongs to the boundary, not to the part (``last``:
+    the message created last while reading it, a ``multipart`` or not)."""
+    if multipart:
         if last.epilogue == "":
             last.epilogue = None
         elif last.epilogue is not None and last.epilogue.endswith("\n"):

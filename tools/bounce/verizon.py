@@ -1,7 +1,7 @@
 """Verizon Wireless text (``vtext.com``, from ``post_master@vtext.com``) and picture
 (``vzwpix.com``, from the "MMSC NDR Administrator" ``sysadmin@...vzwpix.com``) bounces.
 
-vtext: "Error: <summary>", "Error message below:", the remote reply, then "Message
+vtext runs Apache James, whose bounces (any sender) read the same: "Error: <summary>", "Error message below:", the remote reply, then "Message
 details:" with the envelope (``RCPT TO: <address>``)::
 
     Error: Invalid user address
@@ -31,12 +31,12 @@ MMS_TO_RE = re.compile(r"^Original Message:\s*\n(?:[^\n]+\n)*?To:\s*([^\n]+)", r
 def read(msg, parts):
     """The recipients of a Verizon Wireless bounce, [] when ``msg`` is none."""
     sender = sender_address(msg)
-    if sender == "post_master@vtext.com":
-        report = parts.report
-        if "Error message below:" not in report:
-            # its multipart/alternative puts "boundary=" on a line of its own (no
-            # continuation): the email package cannot split it, so read the raw body
-            report = _raw_body(msg)
+    report = parts.report
+    # its multipart/alternative puts "boundary=" on a line of its own (no continuation):
+    # its text is read whole (see message.walk)
+    if sender == "post_master@vtext.com" or (
+        "Error message below:" in report and "Message details:" in report
+    ):
         reply = REPLY_RE.search(report)
         return [
             Found(recipient=recipient, diagnostic=reply.group(1).strip(), command="RCPT")
@@ -55,11 +55,3 @@ def read(msg, parts):
                 for recipient in addresses(original.group(1))
             ]
     return []
-
-
-def _raw_body(msg):
-    """The undecoded body of ``msg`` with its nested parts as text ('' when unreadable)."""
-    try:
-        return msg.as_string()
-    except (LookupError, UnicodeError, ValueError, TypeError):
-        return ""
