@@ -121,3 +121,20 @@ def test_lower_case_marker_pattern_has_no_upper_case_escape():
     assert bounce_message.report_text(bounce_message.Parts([], [], [], [text])) == (
         "Report\nSome words\n"
     )
+
+
+def test_attached_original_is_read_only_when_asked():
+    """The copy of the original in a bounce: its headers at once, its body when asked for
+    (then the standard parser's tree, the line break before the boundary dropped)."""
+    raw = (
+        b"Content-Type: multipart/report; boundary=b\n\n--b\nContent-Type: text/plain\n\n"
+        b"failed\n--b\nContent-Type: message/rfc822\n\nMessage-ID: <1@x>\n"
+        b"Content-Type: multipart/alternative; boundary=c\n\n--c\n\nhello\n--c--\nend\n--b--\n"
+    )
+    msg = mime.parse(raw.decode("ascii"))
+    held = msg.get_payload(1).get_payload(0)
+    assert isinstance(held, mime.HeldMessage)
+    assert held["Message-ID"] == "<1@x>"
+    assert held.__dict__["_held"] is not None, "headers only: the body is still held"
+    assert tree(msg) == tree(message_from_bytes(raw, policy=compat32))
+    assert held.epilogue == "end"

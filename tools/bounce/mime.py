@@ -115,29 +115,107 @@ def _set_raw(msg, value):
     msg._headers.append((name, rest.rstrip("\r\n")))
 
 
+class HeldMessage(Message):
+    """A message held by a ``message/*`` part (the copy of the original in a bounce): its
+    headers are read at once, its body only when something asks for it (most readers need
+    the original's headers alone). Asked, it is the very tree the standard parser builds."""
+
+    def __init__(self, body, depth):
+        self.__dict__["_held"] = None
+        super().__init__()
+        self.__dict__["_held"] = (body, depth, False)
+
+    def _read(self):
+        """Read the body held, once."""
+        held = self.__dict__["_held"]
+        if held is not None:
+            body, depth, drop = held
+            self.__dict__["_held"] = None
+            last, last_multipart = _body(self, body, self.get_content_type(), depth)
+            if drop:
+                _drop_last_break(last, last_multipart)
+
+    @property
+    def _payload(self):
+        self._read()
+        return self.__dict__["_value"]
+
+    @_payload.setter
+    def _payload(self, value):
+        self.__dict__["_held"] = None
+        self.__dict__["_value"] = value
+
+    @property
+    def preamble(self):
+        self._read()  # a multipart's preamble is set when its body is read
+        return self.__dict__.get("_preamble")
+
+    @preamble.setter
+    def preamble(self, value):
+        self.__dict__["_preamble"] = value
+
+    @property
+    def epilogue(self):
+        self._read()  # a multipart's epilogue is set when its body is read
+        return self.__dict__.get("_epilogue")
+
+    @epilogue.setter
+    def epilogue(self, value):
+        self.__dict__["_epilogue"] = value
+
+    def drop_last_break(self):
+        """Drop the last line break of the body when it is read (see :func:`_drop_last_break`)."""
+        held = self.__dict__["_held"]
+        if held is None:
+            _drop_last_break(*_last_of(self))
+        else:
+            self.__dict__["_held"] = (held[0], held[1], True)
+
+
 def parse_part(text, default_type, depth):
     """``(message, last, last_is_multipart)`` of one part's ``text``: ``last`` is the message
     the standard parser creates last while reading it (where the part's text ends: a
     multipart that has read its parts, the last block of a delivery-status part, the message
-    a ``message/*`` part holds, else the part itself)."""
+    a ``message/*`` part holds, else the part itself); ``last_is_multipart`` is None when
+    ``last`` is a :class:`HeldMessage` not read yet."""
     msg = Message()
     if default_type != "text/plain":
         msg.set_default_type(default_type)
     body = _headers(msg, text)
-    ctype = msg.get_content_type()
+    last, last_multipart = _body(msg, body, msg.get_content_type(), depth)
+    return msg, last, last_multipart
+
+
+def _body(msg, body, ctype, depth):
+    """Read the ``body`` of ``msg`` (of content type ``ctype``) into its payload;
+    ``(last, last_is_multipart)`` as :func:`parse_part`."""
     last, last_multipart = msg, ctype.startswith("multipart/")
     if depth >= MAX_NESTING:
         msg._payload = body
     elif ctype == "message/delivery-status":
         msg._payload, last, last_multipart = _blocks(body, depth)
     elif ctype.startswith("message/"):
-        inner, last, last_multipart = parse_part(body, "text/plain", depth + 1)
-        msg._payload = [inner]
+        held = HeldMessage("", depth + 1)
+        # its headers now, its body when asked for
+        held.__dict__["_held"] = (_headers(held, body), depth + 1, False)
+        msg._payload = [held]
+        last, last_multipart = held, None
     elif last_multipart:
         _multipart(msg, body, depth, ctype)
     else:
         msg._payload = body
-    return msg, last, last_multipart
+    return last, last_multipart
+
+
+def _last_of(msg):
+    """``(last, last_is_multipart)`` of a message read already."""
+    payload = msg._payload
+    ctype = msg.get_content_type()
+    if ctype.startswith("multipart/") or not isinstance(payload, list) or not payload:
+        return msg, ctype.startswith("multipart/")
+    if isinstance(payload[-1], HeldMessage):
+        return payload[-1], None
+    return _last_of(payload[-1])
 
 
 def _blocks(body, depth):
@@ -227,8 +305,11 @@ def _line_after(body, end):
 
 def _drop_last_break(last, multipart):
     """The line break before a boundary belongs to the boundary, not to the part (``last``:
-    the message created last while reading it, a ``multipart`` or not)."""
-    if multipart:
+    the message created last while reading it, a ``multipart`` or not, or a
+    :class:`HeldMessage` that drops it when read: ``multipart`` None)."""
+    if multipart is None:
+        last.drop_last_break()
+    elif multipart:
         if last.epilogue == "":
             last.epilogue = None
         elif last.epilogue is not None and last.epilogue.endswith("\n"):
