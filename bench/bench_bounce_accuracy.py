@@ -33,8 +33,9 @@ content       contenterror, spamdetected, virusdetected  content_rejected, virus
 sender        blocked, rejected, securityerror,          sender_blocked, sender_rejected,
               policyviolation, norelaying                authentication, policy_rejected
 rate          toomanyconn                                rate_limited
-unreachable   networkerror, expired                      network_error, expired; kind
-                                                         ``delayed`` (a delay notice)
+unreachable   networkerror, expired                      network_error, expired; a delay
+                                                         notice (kind ``delayed``) that
+                                                         gives no reason
 server        systemerror, systemfull, mailererror,      server_error
               syntaxerror
 complaint     feedback                                   complaint
@@ -222,8 +223,8 @@ def parser_group(row):
     """The group of a parser row."""
     if row["kind"] == "delivered":
         return "delivered"
-    if row["kind"] == "delayed":
-        # a delay notice (still retried): Sisimai's reason for it is "expired"
+    if row["kind"] == "delayed" and row["category"] in ("unknown", "server_error"):
+        # a delay notice (still retried) that gives no reason: Sisimai's is "expired"
         return "unreachable"
     return PARSER_GROUP.get(row["category"], "unknown")
 

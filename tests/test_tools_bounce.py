@@ -598,3 +598,23 @@ def test_dragonfly_and_x3_readers():
     assert (result.reader, result.smtp_command, result.kind) == ("x3", "RCPT", "hard")
     [result] = _parse("sisimai/lhost-x3-02.eml")
     assert (result.kind, result.category) == ("soft", "expired")
+
+
+def test_delivery_status_left_in_a_text_part():
+    """A boundary line the multipart cannot be split at (indented, or no multipart header):
+    the delivery-status fields left in the text are read as RFC 3464 all the same, each
+    recipient with its own block's words."""
+    results = {r.recipient: r for r in _parse("sisimai/rfc3464-35.eml")}
+    assert set(results) == {
+        "kijitora@nyaan.example.com",
+        "sabatora@cat.example.net",
+        "mikeneko@neko.example.or.jp",
+    }
+    assert results["sabatora@cat.example.net"].kind == "delayed"
+    assert results["mikeneko@neko.example.or.jp"].kind == "hard"
+    [result] = _parse("sisimai/lhost-sendmail-54.eml")
+    assert (result.recipient, result.status, result.category) == (
+        "kijitora@neko.example.jp",
+        "4.4.7",
+        "expired",
+    )

@@ -110,6 +110,11 @@ READERS = (
 #: header block that declares it starts after the blank line before this line
 EMBEDDED_REPORT_RE = re.compile(r"^Content-Type:\s*multipart/report\b", re.I | re.M)
 HEADER_LINE_RE = re.compile(r"^[A-Za-z][\w-]*:[ \t]", re.M)
+#: a delivery-status part left in a text part by a broken boundary line (indented: the
+#: multipart could not be split): its fields follow the blank line after this line
+EMBEDDED_STATUS_RE = re.compile(r"^Content-Type:\s*message/delivery-status\b.*\n\n", re.I | re.M)
+#: where such a part ends: the next boundary line or part header
+PART_END_RE = re.compile(r"^\s*--\S|^Content-Type:", re.I | re.M)
 
 
 def read_message(msg, matcher, depth=0):
@@ -122,6 +127,12 @@ def read_message(msg, matcher, depth=0):
             results = read_message(embedded, matcher, depth + 1)
             if any(result.recipient for result in results):
                 return results
+        statuses = embedded_status(parts.text)
+        if statuses:
+            parts.delivery_status.extend(statuses)
+            # the report for the eyes ends where the delivery-status fields start
+            start = EMBEDDED_STATUS_RE.search(parts.report)
+            parts.cache["report"] = parts.report[: start.start()] if start else parts.report
     if parts.feedback_reports:
         results = arf.read_arf(msg, parts)
         if results:
@@ -160,6 +171,19 @@ def embedded_report(text):
     # line) are no part of the message
     header_line = HEADER_LINE_RE.search(text, start, match.start())
     return load(text[header_line.start() if header_line else start :], MAX_SIZE)
+
+
+def embedded_status(text):
+    """The ``message/delivery-status`` parts left in a report ``text`` by a boundary the
+    multipart could not be split at (list, empty when none)."""
+    if "elivery-status" not in text:
+        return []
+    found = []
+    for match in EMBEDDED_STATUS_RE.finditer(text):
+        end = PART_END_RE.search(text, match.end())
+        fields = text[match.end() : end.start() if end else len(text)]
+        found.append(load(f"Content-Type: message/delivery-status\n\n{fields}", MAX_SIZE))
+    return [part for part in found if part is not None]
 
 
 def deduplicate(results):
