@@ -12,8 +12,9 @@ Runs, in the same run and on the same files, Sisimai (Perl, ``libsisimai-perl``)
 - wrongly hard: share of the pairs whose failure Sisimai says is not about the address
   (the sender, the content, the network, the mailbox being full...) that the parser
   calls ``hard`` (a hard bounce blocks the address at once);
-- unknown: recipients the parser classifies ``unknown`` (of Sisimai's recipients; a
-  delivery report has no category and is not counted);
+- unknown: recipients the parser classifies ``unknown`` (of Sisimai's recipients): an
+  unreadable message, or a failure with no category (a delivery report or a delay notice
+  has no failure to classify and is not counted);
 - speed: CPU time of the two processes (Perl startup and Python startup included), and
   their wall time;
 - the disagreements, by Sisimai reason and parser category, with a few files each.
@@ -241,8 +242,10 @@ def score(sisimai, parser):
             disagreements.append(("missing", reason, "-", key))
             continue
         figures["found"] += 1
-        if got["category"] == "unknown" and got["kind"] != "delivered":
-            # a failure (or an unreadable message) nothing classifies
+        if got["category"] == "unknown" and got["kind"] in ("unknown", "hard", "soft"):
+            # an unreadable message, or a failure nothing classifies (a delay notice or a
+            # delivery report has no failure to classify; an authentication failure report
+            # is classified ``authentication``)
             figures["unknown"] += 1
         if reason in UNDECIDED_REASONS:
             figures["undecided"] += 1

@@ -618,3 +618,14 @@ def test_delivery_status_left_in_a_text_part():
         "4.4.7",
         "expired",
     )
+
+
+def test_bounce_attached_whole_by_a_gateway():
+    """A gateway (X5) that passes another server's bounce on as its "original": the attached
+    report tells the reason its own text leaves out."""
+    [result] = _parse("sisimai/lhost-x5-01.eml")
+    assert (result.recipient, result.kind, result.status) == (
+        "kijitora@neko.example.org",
+        "hard",
+        "5.1.1",
+    )

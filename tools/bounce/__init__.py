@@ -122,7 +122,9 @@ def read_message(msg, matcher, depth=0):
     parts = walk(msg)
     parts.matcher = matcher
     if not parts.delivery_status and not parts.feedback_reports and depth < 1:
-        embedded = embedded_report(parts.text)
+        # a report quoted in the text, or attached whole by a gateway that passes another
+        # server's bounce on (its own text then names no reason)
+        embedded = embedded_report(parts.text) or attached_report(parts)
         if embedded is not None:
             results = read_message(embedded, matcher, depth + 1)
             if any(result.recipient for result in results):
@@ -171,6 +173,15 @@ def embedded_report(text):
     # line) are no part of the message
     header_line = HEADER_LINE_RE.search(text, start, match.start())
     return load(text[header_line.start() if header_line else start :], MAX_SIZE)
+
+
+def attached_report(parts):
+    """The delivery report attached whole as the copy of the "original" (a gateway passing
+    another server's bounce on), or None."""
+    for original in parts.originals:
+        if original.get_content_type() == "multipart/report":
+            return original
+    return None
 
 
 def embedded_status(text):
