@@ -629,3 +629,10 @@ def test_bounce_attached_whole_by_a_gateway():
         "hard",
         "5.1.1",
     )
+
+
+def test_local_program_exit_status_is_a_mailer_error():
+    """Sendmail's ``Diagnostic-Code: X-Unix; 255``: the local delivery program's exit status,
+    a mail system error (not an SMTP reply code 255)."""
+    [result] = _parse("sisimai/lhost-sendmail-18.eml")
+    assert (result.smtp_code, result.category, result.kind) == (None, "server_error", "soft")

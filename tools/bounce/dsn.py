@@ -61,7 +61,11 @@ def recipient_blocks(blocks):
 def block_found(block, recipient, reporting, text):
     """The :class:`Found` of one DSN recipient block (the report ``text`` near the recipient
     is its diagnostic when the block has none)."""
-    diagnostic = dsn_value(header(block, "Diagnostic-Code"))
+    raw = header(block, "Diagnostic-Code")
+    diagnostic = dsn_value(raw)
+    if raw.lower().startswith("x-unix") and diagnostic.isdigit():
+        # the exit status of the local delivery program (Sendmail's "X-Unix; 255")
+        diagnostic = f"local mailer error: exit {diagnostic}"
     status = first_status(header(block, "Status"))
     context, near = text_near(text, recipient)
     if not diagnostic:
