@@ -45,7 +45,9 @@ delivered     delivered                                  (kind ``delivered``)
 ============  =========================================  ===================================
 
 Sisimai's ``filtered`` ("rejected by a filter", often an unknown user refused after DATA)
-agrees with the groups address, disabled, content and sender, and with either verdict.
+agrees with the groups address, disabled, content and sender, and with either verdict; its
+``blocked`` (refused for the sending IP or host) agrees with the group rate too (an IP that
+sends too much), its ``toomanyconn`` with the group sender (an IP blocked for it).
 Sisimai's ``undefined`` and ``onhold`` (Sisimai could not tell) are left out of the group
 and verdict figures (counted apart). The verdict Sisimai implies is ``hard`` for userunknown,
 hostunknown, notaccept, suspend and hasmoved (evidence about the address), not hard for the
@@ -125,6 +127,11 @@ PARSER_GROUP = {
 }
 #: groups Sisimai's "filtered" agrees with
 FILTERED_GROUPS = frozenset({"address", "disabled", "content", "sender"})
+#: Sisimai reasons that also agree with a second group: its "blocked" (refused for the
+#: sending IP or host) covers the refusals of an IP that sends too much ("temporarily
+#: deferred due to unexpected volume", "IP frequency limited"), its "toomanyconn" those
+#: that block the IP for it
+ALSO_AGREES = {"blocked": "rate", "toomanyconn": "sender"}
 #: Sisimai reasons that are evidence about the address (the verdict it implies is hard)
 HARD_REASONS = frozenset({"userunknown", "hostunknown", "notaccept", "suspend", "hasmoved"})
 #: reasons left out of the group and verdict figures
@@ -254,7 +261,7 @@ def score(sisimai, parser):
         if reason == "filtered":
             same = group in FILTERED_GROUPS
         else:
-            same = SISIMAI_GROUP.get(reason) == group
+            same = group in (SISIMAI_GROUP.get(reason), ALSO_AGREES.get(reason))
         figures["group_total"] += 1
         figures["group_same"] += same
         if not same:
