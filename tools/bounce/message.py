@@ -282,6 +282,12 @@ def normalize_address(value):
     bare = value.strip().strip("<>")
     if ADDRESS_RE.fullmatch(bare):
         return bare.lower().strip(".")
+    start = value.find("<")
+    if start >= 0 and '"' not in value and value.count("<") == 1:
+        # "Name <address>": what the full address parser would return, at a fraction
+        bare = value[start + 1 : value.find(">", start)].strip()
+        if ADDRESS_RE.fullmatch(bare):
+            return bare.lower().strip(".")
     _name, address = parseaddr(value)
     match = ADDRESS_RE.fullmatch(address.strip("<>\"' ")) if address else None
     match = match or ADDRESS_RE.search(value)
