@@ -164,16 +164,24 @@ class MailMail(models.Model):
         )
 
     @api.model
+    def _mmd_begin_own_transaction(self, auto_commit):
+        """With ``auto_commit``, commit what was done and begin a READ COMMITTED
+        transaction: the other senders skip the rows it locks and see its changes once
+        committed (under Odoo's REPEATABLE READ, a row another sender changed since this
+        transaction began would fail to serialize)."""
+        self.env.flush_all()
+        if auto_commit:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+            self.env.cr.execute(SQL("SET TRANSACTION ISOLATION LEVEL READ COMMITTED"))
+
+    @api.model
     def _mmd_delete_orphaned_sent(self, ids=None, auto_commit=True):
         """Delete the sent e-mails a sender's batch left when the sender ended before
         the batch did (its worker died): sent, to be deleted, still claimed by it. With
         ``auto_commit``, in a READ COMMITTED transaction of its own (two senders may
         sweep at once: each deletes what the other has not locked)."""
         cr = self.env.cr
-        self.env.flush_all()
-        if auto_commit:
-            cr.commit()  # pylint: disable=invalid-commit
-            cr.execute(SQL("SET TRANSACTION ISOLATION LEVEL READ COMMITTED"))
+        self._mmd_begin_own_transaction(auto_commit)
         cr.execute(
             SQL(
                 """SELECT mail.id FROM mail_mail mail
@@ -208,10 +216,7 @@ class MailMail(models.Model):
         if ids is not None and not ids:
             return self.browse()
         cr = self.env.cr
-        self.env.flush_all()
-        if auto_commit:
-            cr.commit()  # pylint: disable=invalid-commit
-            cr.execute(SQL("SET TRANSACTION ISOLATION LEVEL READ COMMITTED"))
+        self._mmd_begin_own_transaction(auto_commit)
         lease = self._mmd_get_int_param("send_claim_lease_seconds", DEFAULT_CLAIM_LEASE_SECONDS)
         cr.execute(
             SQL(
@@ -295,10 +300,7 @@ class MailMail(models.Model):
         :return: how many of ``self`` are still queued (not sent by the batch)
         """
         cr = self.env.cr
-        self.env.flush_all()
-        if auto_commit:
-            cr.commit()  # pylint: disable=invalid-commit
-            cr.execute(SQL("SET TRANSACTION ISOLATION LEVEL READ COMMITTED"))
+        self._mmd_begin_own_transaction(auto_commit)
         cr.execute(
             SQL(
                 """UPDATE mail_mail SET mmd_claim_pid = NULL, mmd_claim_until = NULL
