@@ -300,6 +300,18 @@ def print_case(res, core):
     )
 
 
+def print_extrapolation(cases):
+    """A mailing of 20,000 and of 1,000,000 at the rates measured in case (b)."""
+    print("\n(b) on paper, at the measured rates:")
+    for res in cases:
+        rate = res["mails_per_s"]
+        print(
+            f"  {'addon' if res['addon'] else 'core':<6}{res['workers']:>2} worker(s): "
+            f"20,000 in {20000 / rate / 60:.0f} min, 1,000,000 in {1e6 / rate / 3600:.1f} h",
+            flush=True,
+        )
+
+
 def print_profile(path, count):
     import pstats
 
@@ -315,6 +327,7 @@ def print_profile(path, count):
         "_mmd_claim_batch": "claims",
         "_mmd_release_claims": "releases",
         "_mmd_check_sent_batch": "batch checks (failure rate)",
+        "_mmd_delete_sent_batch": "deleting the sent e-mails (once per batch)",
         "execute": "SQL statements (cursor.execute, all)",
     }
     seen = {}
@@ -379,6 +392,7 @@ def main():
             core = run_case(core_db, emails, args.latency_ms, 1, "b")
             print_case(core, None)
         profile_path = "/tmp/mmd_bench_send.prof" if args.profile else ""
+        cases = [core] if core else []
         for count in workers:
             emails = recipient_emails(args.count_b, f"b{next(serial)}")
             addon = run_case(
@@ -390,6 +404,8 @@ def main():
                 profile_path=profile_path if count == 1 else "",
             )
             print_case(addon, core)
+            cases.append(addon)
+        print_extrapolation(cases)
         if args.profile:
             print_profile(profile_path, args.count_b)
 

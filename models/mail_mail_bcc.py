@@ -35,12 +35,24 @@ class MailMail(models.Model):
         if not address:
             server = mail_server or self.mail_server_id or mailing_sudo.mail_server_id
             if not server:
-                Server = self.env["ir.mail_server"].sudo()
-                if not Server.search_count([("mmd_bcc_email", "!=", False)], limit=1):
+                if not self._mmd_any_server_archives():
                     return ""
+                Server = self.env["ir.mail_server"].sudo()
                 server = Server._find_mail_server(self.email_from)[0]
             address = server.sudo().mmd_bcc_email if server else ""
         return email_normalize(address or "") or ""
+
+    def _mmd_any_server_archives(self):
+        """Whether an outgoing mail server has an archive address; read once per batch
+        of the mail queue (see ``mail_mail_queue``), else at each call."""
+        cache = self.env.cr.cache if self.env.context.get("mmd_claimed") else {}
+        if "mmd_archive_servers" not in cache:
+            cache["mmd_archive_servers"] = bool(
+                self.env["ir.mail_server"]
+                .sudo()
+                .search_count([("mmd_bcc_email", "!=", False)], limit=1)
+            )
+        return cache["mmd_archive_servers"]
 
     def _mmd_prepare_archive_copy(self, email_values, archive):
         """The values of the archive copy of ``email_values`` (the recipient's e-mail):

@@ -20,8 +20,13 @@ MIN_SHARED_CLAIM_SIZE = 10
 DEFAULT_CLAIM_LEASE_SECONDS = 900
 #: the code of the scheduled actions of the parallel senders (see ``_mmd_sync_sender_crons``)
 SENDER_CRON_CODE = "model._mmd_cron_send_queue()"
-#: ``cr.cache`` keys of what a claimed batch checks once, after its last e-mail
-BATCH_CACHE_KEYS = ("mmd_mailings_to_check", "mmd_outcome_tag_mailings")
+#: ``cr.cache`` keys of what a claimed batch checks or does once, after its last e-mail
+BATCH_CACHE_KEYS = (
+    "mmd_mailings_to_check",
+    "mmd_outcome_tag_mailings",
+    "mmd_sent_to_delete",
+    "mmd_archive_servers",
+)
 
 
 class MailMail(models.Model):
@@ -40,7 +45,11 @@ class MailMail(models.Model):
     committed as sent.
 
     What core re-reads after each e-mail (the mailing's failure rate, its outcome tags)
-    is checked once per batch. Core's own run is kept when the caller passes a
+    is checked once per batch, and the sent e-mails core deletes one by one
+    (``auto_delete``: the e-mail and its message) are deleted together at the end of
+    the batch. Each e-mail's outcome is still committed after it, as core does: a worker
+    that dies mid-batch leaves at most its batch's sent e-mails undeleted (state
+    *Sent*), never one sent twice. Core's own run is kept when the caller passes a
     ``filters`` context (its own selection of the queue).
     """
 
@@ -92,6 +101,8 @@ class MailMail(models.Model):
         if ids is None and not self.env.context.get("mmd_parallel_sender"):
             self._mmd_wake_parallel_senders(claim_size)
         senders = self._mmd_get_int_param("parallel_senders", 1)
+        if ids is None or ids:
+            self._mmd_delete_orphaned_sent(ids, auto_commit)
         done = 0
         while done < batch_size:
             size = min(claim_size, batch_size - done)
@@ -137,13 +148,56 @@ class MailMail(models.Model):
             """mail.state = 'outgoing'
                AND (mail.scheduled_date IS NULL
                     OR mail.scheduled_date <= (now() AT TIME ZONE 'UTC'))
-               AND (mail.mmd_claim_pid IS NULL
-                    OR mail.mmd_claim_until < (now() AT TIME ZONE 'UTC')
-                    OR NOT EXISTS (SELECT 1 FROM pg_stat_activity activity
-                                    WHERE activity.pid = mail.mmd_claim_pid))
+               AND (mail.mmd_claim_pid IS NULL OR %s)
                AND %s""",
+            self._mmd_claim_ended_condition(),
             SQL("mail.id IN %s", tuple(ids)) if ids else SQL("TRUE"),
         )
+
+    def _mmd_claim_ended_condition(self):
+        """SQL condition on ``mail``: its claim ended (lease expired, or the session of
+        the sender that claimed it is gone)."""
+        return SQL(
+            """(mail.mmd_claim_until < (now() AT TIME ZONE 'UTC')
+                OR NOT EXISTS (SELECT 1 FROM pg_stat_activity activity
+                                WHERE activity.pid = mail.mmd_claim_pid))"""
+        )
+
+    @api.model
+    def _mmd_begin_own_transaction(self, auto_commit):
+        """With ``auto_commit``, commit what was done and begin a READ COMMITTED
+        transaction: the other senders skip the rows it locks and see its changes once
+        committed (under Odoo's REPEATABLE READ, a row another sender changed since this
+        transaction began would fail to serialize)."""
+        self.env.flush_all()
+        if auto_commit:
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+            self.env.cr.execute(SQL("SET TRANSACTION ISOLATION LEVEL READ COMMITTED"))
+
+    @api.model
+    def _mmd_delete_orphaned_sent(self, ids=None, auto_commit=True):
+        """Delete the sent e-mails a sender's batch left when the sender ended before
+        the batch did (its worker died): sent, to be deleted, still claimed by it. With
+        ``auto_commit``, in a READ COMMITTED transaction of its own (two senders may
+        sweep at once: each deletes what the other has not locked)."""
+        cr = self.env.cr
+        self._mmd_begin_own_transaction(auto_commit)
+        cr.execute(
+            SQL(
+                """SELECT mail.id FROM mail_mail mail
+                    WHERE mail.state = 'sent' AND mail.auto_delete
+                      AND mail.mmd_claim_pid IS NOT NULL AND %s AND %s
+                      FOR UPDATE SKIP LOCKED""",
+                self._mmd_claim_ended_condition(),
+                SQL("mail.id IN %s", tuple(ids)) if ids else SQL("TRUE"),
+            )
+        )
+        orphan_ids = [row[0] for row in cr.fetchall()]
+        if orphan_ids:
+            self.sudo().browse(orphan_ids).unlink()
+            self.env.flush_all()
+        if auto_commit:
+            cr.commit()  # pylint: disable=invalid-commit
 
     @api.model
     def _mmd_claim_batch(self, limit, ids=None, auto_commit=True):
@@ -162,10 +216,7 @@ class MailMail(models.Model):
         if ids is not None and not ids:
             return self.browse()
         cr = self.env.cr
-        self.env.flush_all()
-        if auto_commit:
-            cr.commit()  # pylint: disable=invalid-commit
-            cr.execute(SQL("SET TRANSACTION ISOLATION LEVEL READ COMMITTED"))
+        self._mmd_begin_own_transaction(auto_commit)
         lease = self._mmd_get_int_param("send_claim_lease_seconds", DEFAULT_CLAIM_LEASE_SECONDS)
         cr.execute(
             SQL(
@@ -200,6 +251,7 @@ class MailMail(models.Model):
             cache.pop(key, None)
         self.with_context(mmd_claimed=True).send(auto_commit=auto_commit)
         self._mmd_check_sent_batch()
+        self._mmd_delete_sent_batch()
 
     @api.model
     def _mmd_check_sent_batch(self):
@@ -212,6 +264,35 @@ class MailMail(models.Model):
             mailings = self.env["mailing.mailing"].sudo().browse(sorted(mailing_ids)).exists()
             self.env["mail.delivery.alert.rule"]._check_mailings(mailings)
 
+    def _postprocess_sent_message(self, success_pids, failure_reason=False, failure_type=None):
+        if self.env.context.get("mmd_claimed") and not failure_type:
+            # core's auto-delete of a sent e-mail waits for the end of the batch
+            return super(
+                MailMail, self.with_context(mmd_defer_sent_delete=True)
+            )._postprocess_sent_message(
+                success_pids, failure_reason=failure_reason, failure_type=failure_type
+            )
+        return super()._postprocess_sent_message(
+            success_pids, failure_reason=failure_reason, failure_type=failure_type
+        )
+
+    def unlink(self):
+        if self.env.context.get("mmd_defer_sent_delete") and all(
+            mail.state == "sent" for mail in self
+        ):
+            self.env.cr.cache.setdefault("mmd_sent_to_delete", set()).update(self.ids)
+            return True
+        return super().unlink()
+
+    @api.model
+    def _mmd_delete_sent_batch(self):
+        """Delete, in one go, the sent e-mails of the batch core would have deleted one
+        by one (see :meth:`_postprocess_sent_message`)."""
+        mail_ids = self.env.cr.cache.pop("mmd_sent_to_delete", None)
+        if mail_ids:
+            mails = self.sudo().browse(sorted(mail_ids)).exists()
+            mails.filtered(lambda mail: mail.state == "sent").unlink()
+
     def _mmd_release_claims(self, auto_commit=True):
         """End the claims of ``self`` (those still queued go back to the queue), in a
         READ COMMITTED transaction of its own when ``auto_commit``.
@@ -219,10 +300,7 @@ class MailMail(models.Model):
         :return: how many of ``self`` are still queued (not sent by the batch)
         """
         cr = self.env.cr
-        self.env.flush_all()
-        if auto_commit:
-            cr.commit()  # pylint: disable=invalid-commit
-            cr.execute(SQL("SET TRANSACTION ISOLATION LEVEL READ COMMITTED"))
+        self._mmd_begin_own_transaction(auto_commit)
         cr.execute(
             SQL(
                 """UPDATE mail_mail SET mmd_claim_pid = NULL, mmd_claim_until = NULL

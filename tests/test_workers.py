@@ -206,6 +206,43 @@ class TestWorkers(TransactionCase):
             api.Environment(cr, SUPERUSER_ID, {})["ir.config_parameter"].set_param(key, value)
 
     @mute_logger("odoo.addons.mail.models.mail_mail", "odoo.sql_db")
+    def test_a_batch_deletes_its_sent_mails_together_at_its_end(self):
+        """Core deletes each sent e-mail (and its message) right after sending it; a
+        claimed batch deletes its sent e-mails together at its end, in one statement per
+        table. What the user sees after the run is the same: sent e-mails gone with their
+        messages, traces sent, a refused e-mail kept (state *exception*) to be retried."""
+        emails = [f"batch.delete.{idx}@example.com" for idx in range(11)] + [
+            "nobody@nouser.example"
+        ]
+        mailing_id, mail_ids, _order = self._committed_mailing(emails, "Batch delete")
+        self._set_committed_param("mass_mailing_delivery.send_claim_size", "5")
+        with self.registry.cursor() as cr:
+            cr.execute(SQL("SELECT mail_message_id FROM mail_mail WHERE id IN %s", tuple(mail_ids)))
+            message_ids = [row[0] for row in cr.fetchall()]
+        statements = []
+        with self.real_smtp(), self.registry.cursor() as cr:
+            execute = type(cr).execute
+
+            def counting_execute(cursor, query, params=None, log_exceptions=True):
+                text = query.code if isinstance(query, SQL) else str(query)
+                if text.lstrip().upper().startswith('DELETE FROM "MAIL_MAIL"'):
+                    statements.append(text)
+                return execute(cursor, query, params, log_exceptions)
+
+            # counts the statements the ORM runs (no mock of the behaviour)
+            with patch.object(type(cr), "execute", counting_execute):
+                api.Environment(cr, SUPERUSER_ID, {})["mail.mail"].process_email_queue(ids=mail_ids)
+            cr.commit()
+
+        states = self._queue_states(mailing_id, mail_ids)
+        self.assertEqual(states.pop("nobody@nouser.example")[0], "exception")
+        self.assertEqual(set(states.values()), {("deleted", False, "sent")})
+        self.assertEqual(len(statements), 3, "one DELETE of sent e-mails per batch of 5")
+        with self.registry.cursor() as cr:
+            cr.execute(SQL("SELECT count(*) FROM mail_message WHERE id IN %s", tuple(message_ids)))
+            self.assertEqual(cr.fetchone()[0], 1, "only the refused e-mail's message is left")
+
+    @mute_logger("odoo.addons.mail.models.mail_mail", "odoo.sql_db")
     def test_three_parallel_senders_on_one_mailing_send_each_mail_once(self):
         """*Parallel senders* 3: the mail queue's scheduled action and two parallel sender
         scheduled actions run at once (three cron threads, each with its own cursor and
@@ -416,7 +453,7 @@ class TestWorkers(TransactionCase):
         otherwise)."""
         self._wait_for_backend_end(process)
         with self.registry.cursor() as cr:
-            query = "SELECT id FROM mail_mail WHERE id IN %s"
+            query = "SELECT id FROM mail_mail WHERE id IN %s ORDER BY id"
             cr.execute(SQL(query, tuple(mail_ids)))
             existing = cr.fetchall()
             cr.execute(SQL(query + " FOR UPDATE NOWAIT", tuple(mail_ids)))
@@ -460,7 +497,8 @@ class TestWorkers(TransactionCase):
     def test_worker_killed_while_the_server_hangs_on_data(self):
         """A worker process is killed (SIGKILL) while the server holds the DATA of its
         11th mail. Left after the crash, and what the user can act on: each mail is
-        either sent (committed as ``sent``, or deleted once sent, its trace ``sent``) or
+        either sent (committed as ``sent``, its trace ``sent``; the batch deletes its
+        sent mails at its end, so here the next run does) or
         queued for the next run (``outgoing``, no failure reason, its trace
         ``outgoing``), never in an intermediate state (``exception`` with core's
         "Error without exception" placeholder, which nobody would retry); here exactly
@@ -485,7 +523,8 @@ class TestWorkers(TransactionCase):
         self.assertEqual(self.smtpd.recipients(), emails[:10])
         self.assertEqual(
             {email: states[email] for email in emails[:10]},
-            dict.fromkeys(emails[:10], ("deleted", False, "sent")),
+            dict.fromkeys(emails[:10], ("sent", False, "sent")),
+            "sent, left for the end of the batch to delete",
         )
         self.assertEqual(
             {email: states[email] for email in emails[10:]},
@@ -545,7 +584,8 @@ class TestWorkers(TransactionCase):
         self.assertEqual(self.smtpd.recipients(), emails[:11], "the 11th was accepted")
         self.assertEqual(
             {email: states[email] for email in emails[:10]},
-            dict.fromkeys(emails[:10], ("deleted", False, "sent")),
+            dict.fromkeys(emails[:10], ("sent", False, "sent")),
+            "sent, left for the end of the batch to delete",
         )
         self.assertEqual(
             {email: states[email] for email in emails[10:]},
