@@ -109,6 +109,21 @@ class MailBounceEvent(models.Model):
     raw_attachment_id = fields.Many2one("ir.attachment", string="Original message", readonly=True)
 
     # ------------------------------------------------------------
+    # COMPUTES
+    # ------------------------------------------------------------
+
+    @api.depends("kind", "recipient")
+    def _compute_display_name(self):
+        # "Hard bounce: sofia@example.com": not the address alone, which names its block
+        kinds = dict(self._fields["kind"]._description_selection(self.env))
+        for event in self:
+            event.display_name = self.env._(
+                "%(kind)s: %(recipient)s",
+                kind=kinds.get(event.kind, ""),
+                recipient=event.recipient or "",
+            )
+
+    # ------------------------------------------------------------
     # ACTIONS
     # ------------------------------------------------------------
 

@@ -137,8 +137,20 @@ class MailMail(models.Model):
             name=entry.name,
             explanation=entry.explanation,
             advice=entry.advice,
-            reason=failure_reason,
+            reason=self._mmd_readable_failure(failure_reason),
         )
+
+    @api.model
+    def _mmd_readable_failure(self, failure_reason):
+        """The server's words of ``failure_reason``, not the exception's repr
+        (``SMTPRecipientsRefused: {...}``): each refused address with its reply."""
+        refused = [
+            (match.group(1), delivery_report.readable_reply(match.group(2)))
+            for match in REFUSED_RECIPIENT_RE.finditer(failure_reason)
+        ]
+        if len(refused) > 1:
+            return "; ".join(f"{address}: {reply}" for address, reply in refused)
+        return delivery_report.readable_reply(failure_reason) or failure_reason
 
     def _link_delivery_errors(self):
         """Classify the failed mails of ``self``; return how many got an entry."""

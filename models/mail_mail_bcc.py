@@ -1,6 +1,8 @@
 from odoo import models
+from odoo import tools
 from odoo.tools import email_normalize
 
+from ..tools import archive_copy
 from ..tools import verp
 from .ir_mail_server import ARCHIVE_COPY_HEADER
 
@@ -62,8 +64,20 @@ class MailMail(models.Model):
         if headers.get("Return-Path"):
             # a bounce of the copy is not the recipient's: no VERP naming the trace
             headers["Return-Path"] = verp.base_address(headers["Return-Path"])
+        for name in ("List-Unsubscribe", "List-Unsubscribe-Post"):
+            headers.pop(name, None)
+        body, alternative = email_values.get("body"), email_values.get("body_alternative")
+        codes = archive_copy.tracked_codes(body, alternative)
+        targets = {}
+        if codes:
+            link_codes = self.env["link.tracker.code"].sudo().search([("code", "in", list(codes))])
+            targets = {link_code.code: link_code.link_id.url for link_code in link_codes}
+        copy_body = archive_copy.untracked(body, targets)
         return dict(
             email_values,
+            body=copy_body,
+            # core writes the text part from the HTML: so does the copy, from its own
+            body_alternative=tools.html2plaintext(copy_body) if alternative else alternative,
             email_cc=[],
             email_to_normalized=[archive],
             email_to_raw="",

@@ -80,7 +80,7 @@ class MailSentLog(models.Model):
         ],
         "mail.message": [
             "author_id", "email_from", "subject", "record_name", "date", "record_company_id",
-            "model", "res_id",
+            "model", "res_id", "message_id",
         ],
         "mail.mail": [
             "delivery_error_id", "mailing_id", "email_to", "state", "failure_reason",
@@ -92,7 +92,9 @@ class MailSentLog(models.Model):
         ],
         "res.partner": ["email", "email_normalized"],
         "mail.followers": ["res_model", "res_id", "partner_id"],
-        "mail.bounce.event": ["trace_id", "kind"],
+        "mail.bounce.event": [
+            "trace_id", "kind", "original_message_id", "recipient", "action_taken",
+        ],
         "mail.delivery.error": ["category"],
     }  # fmt: skip
 
@@ -297,6 +299,25 @@ class MailSentLog(models.Model):
             ignored=self.env["mailing.mailing"]._get_ignored_trace_sql("t"),
         )
 
+    @api.model
+    def _query_address_action(self, email):
+        """What the suppression rules did to the address of a failed or bounced document
+        e-mail: the latest bounce or refusal of that message for that address (a mass
+        mailing's trace keeps it itself).
+
+        :param email: SQL expression of the row's recipient address
+        """
+        return SQL(
+            """(SELECT ev.action_taken
+                  FROM mail_bounce_event ev
+                 WHERE ev.original_message_id = msg.message_id
+                   AND ev.recipient = lower(%s)
+                   AND ev.action_taken IS NOT NULL
+              ORDER BY ev.id DESC
+                 LIMIT 1)""",
+            email,
+        )
+
     def _query_tracking(self):
         return SQL(
             """
@@ -318,13 +339,15 @@ class MailSentLog(models.Model):
                    tr.failure_reason AS failure_reason,
                    mail.delivery_error_id AS delivery_error_id,
                    tr.server_reference AS server_reference,
-                   NULL::varchar AS address_action
+                   CASE WHEN tr.state IN ('failed', 'bounced') THEN %(address_action_tr)s END
+                       AS address_action
               FROM mail_tracking_email tr
          LEFT JOIN mail_message msg ON msg.id = tr.mail_message_id
          LEFT JOIN mail_mail mail ON mail.id = tr.mail_mail_id
             """,
             factor=ID_FACTOR,
             offset=SOURCE_OFFSETS["tracking"],
+            address_action_tr=self._query_address_action(SQL("tr.email")),
         )
 
     def _query_notification(self):
@@ -355,7 +378,8 @@ class MailSentLog(models.Model):
                    n.failure_reason AS failure_reason,
                    mail.delivery_error_id AS delivery_error_id,
                    NULL::varchar AS server_reference,
-                   NULL::varchar AS address_action
+                   CASE WHEN n.notification_status IN ('exception', 'bounce')
+                        THEN %(address_action_n)s END AS address_action
               FROM mail_notification n
               JOIN mail_message msg ON msg.id = n.mail_message_id
          LEFT JOIN res_partner partner ON partner.id = n.res_partner_id
@@ -369,6 +393,7 @@ class MailSentLog(models.Model):
             """,
             factor=ID_FACTOR,
             offset=SOURCE_OFFSETS["notification"],
+            address_action_n=self._query_address_action(SQL("partner.email_normalized")),
         )
 
     def _query_mail(self):
@@ -397,7 +422,8 @@ class MailSentLog(models.Model):
                    mail.failure_reason AS failure_reason,
                    mail.delivery_error_id AS delivery_error_id,
                    NULL::varchar AS server_reference,
-                   NULL::varchar AS address_action
+                   CASE WHEN mail.state = 'exception' THEN %(address_action_m)s END
+                       AS address_action
               FROM mail_mail mail
               JOIN mail_message msg ON msg.id = mail.mail_message_id
              WHERE mail.mailing_id IS NULL
@@ -408,6 +434,7 @@ class MailSentLog(models.Model):
             """,
             factor=ID_FACTOR,
             offset=SOURCE_OFFSETS["mail"],
+            address_action_m=self._query_address_action(SQL("mail.email_to")),
         )
 
     # ------------------------------------------------------------

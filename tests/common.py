@@ -22,6 +22,38 @@ from odoo.tools import mute_logger
 
 from ..tools.loopback_smtp import LoopbackSMTPServer
 
+#: the languages every tour runs in (README, *Tours*): it finds things by field names,
+#: classes, data and the translated texts, never by English words alone
+TOUR_LANGUAGES = ("en_US", "it_IT")
+
+
+def install_italian(env):
+    """Install Italian with the terms of the addon and of the core modules it shows.
+
+    :param env: the test's environment
+    """
+    env["res.lang"]._activate_lang("it_IT")
+    env["ir.module.module"]._load_module_terms(
+        ["web", "base", "mail", "mass_mailing", "mass_mailing_delivery"], ["it_IT"]
+    )
+
+
+def start_tour_in_languages(case, url, tour, login="admin"):
+    """Run a tour once per language of :data:`TOUR_LANGUAGES`, as ``login`` speaking it.
+
+    :param case: the running ``HttpCase``
+    :param url: the URL the tour starts at
+    :param tour: the tour's name
+    :param login: the user the tour logs in as
+    """
+    install_italian(case.env)
+    user = case.env["res.users"].search([("login", "=", login)])
+    for lang in TOUR_LANGUAGES:
+        with case.subTest(lang=lang):
+            user.lang = lang
+            case.start_tour(url, tour, login=login)
+
+
 #: every delivery report built by the tests has its own Message-ID, as real ones do (the
 #: bounce mailbox processes a message once)
 DSN_SEQUENCE = itertools.count(1)

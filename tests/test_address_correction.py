@@ -7,7 +7,9 @@ from odoo.tests import tagged
 from odoo.tests import users
 from odoo.tools import mute_logger
 
+from .common import TOUR_LANGUAGES
 from .common import DeliveryCommon
+from .common import install_italian
 
 MUTED = (
     "odoo.addons.mail.models.mail_mail",
@@ -85,19 +87,26 @@ class TestAddressCorrection(DeliveryCommon):
 @tagged("post_install", "-at_install", "mass_mailing_delivery", "mmd_address_correction")
 class TestAddressCorrectionUi(HttpCase):
     def test_address_correction_tour(self):
-        partner = self.env["res.partner"].create(
-            {"name": "Correction Tour", "email": "old.tour@nouser.example"}
-        )
-        self.env["mail.blacklist"].sudo()._add_with_reason(
-            "old.tour@nouser.example", "hard_bounce", evidence="5.1.1 550 5.1.1 User unknown"
-        )
-        partner.email = "new.tour@customer.example"
-        self.assertTrue(partner.mmd_previous_email_blocked)
-        self.start_tour(
-            f"/odoo/action-contacts.action_contacts/{partner.id}",
-            "mass_mailing_delivery_address_correction_tour",
-            login="admin",
-        )
-        self.assertFalse(
-            self.env["mail.blacklist"].search([("email", "=", "old.tour@nouser.example")])
-        )
+        install_italian(self.env)
+        admin = self.env.ref("base.user_admin")
+        for lang in TOUR_LANGUAGES:
+            with self.subTest(lang=lang):
+                admin.lang = lang
+                partner = self.env["res.partner"].create(
+                    {"name": "Correction Tour", "email": "old.tour@nouser.example"}
+                )
+                self.env["mail.blacklist"].sudo()._add_with_reason(
+                    "old.tour@nouser.example",
+                    "hard_bounce",
+                    evidence="5.1.1 550 5.1.1 User unknown",
+                )
+                partner.email = "new.tour@customer.example"
+                self.assertTrue(partner.mmd_previous_email_blocked)
+                self.start_tour(
+                    f"/odoo/action-contacts.action_contacts/{partner.id}",
+                    "mass_mailing_delivery_address_correction_tour",
+                    login="admin",
+                )
+                self.assertFalse(
+                    self.env["mail.blacklist"].search([("email", "=", "old.tour@nouser.example")])
+                )

@@ -68,6 +68,26 @@ class TestArchiveCopy(DeliveryCommon):
                 received[recipient][0].message["Message-Id"],
                 "the same e-mail",
             )
+            # reading the copy in the archive counts no open or click of the recipient,
+            # and its mail client offers no unsubscribe of the recipient
+            trace = traces.filtered(lambda t, email=recipient: t.email == email)
+            original = received[recipient][0].message
+            self.assertIn("/mail/track/", self._html(original))
+            self.assertIn(f"/m/{trace.id}", self._html(original))
+            self.assertTrue(original["List-Unsubscribe"])
+            for text in (self._html(copy.message), self._text(copy.message)):
+                self.assertNotIn("/mail/track/", text)
+                self.assertNotIn(f"/m/{trace.id}", text)
+                self.assertIn("https://www.example.com/offer", text, "the link still works")
+            self.assertIsNone(copy.message["List-Unsubscribe"])
+
+    @staticmethod
+    def _html(message):
+        return message.get_body(("html",)).get_content()
+
+    @staticmethod
+    def _text(message):
+        return message.get_body(("plain",)).get_content()
 
     @users("user_marketing")
     def test_server_archive_copy_and_document_emails(self):

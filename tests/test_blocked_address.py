@@ -10,6 +10,7 @@ from odoo.tests import tagged
 from odoo.tests import users
 
 from .common import DeliveryCommon
+from .common import start_tour_in_languages
 
 
 @tagged("post_install", "-at_install", "mass_mailing_delivery")
@@ -204,17 +205,17 @@ class TestBlockedAddressUi(HttpCase):
         cls.env["mail.blacklist"]._add_from_delivery_event(event, "hard_bounce")
 
     def test_blocked_contact_tour(self):
-        self.start_tour(
+        start_tour_in_languages(
+            self,
             "/odoo/action-contacts.action_contacts",
             "mass_mailing_delivery_blocked_contact_tour",
-            login="admin",
         )
 
     def test_ignored_banner_tour(self):
-        self.start_tour(
+        start_tour_in_languages(
+            self,
             f"/odoo/action-mass_mailing.mailing_mailing_action_mail/{self.mailing.id}",
             "mass_mailing_delivery_ignored_banner_tour",
-            login="admin",
         )
 
     def test_core_unsubscribe_is_unsubscribed(self):

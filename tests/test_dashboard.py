@@ -10,6 +10,7 @@ from odoo.tests import users
 from odoo.tools import mute_logger
 
 from .common import DeliveryCommon
+from .common import start_tour_in_languages
 
 
 @tagged("post_install", "-at_install", "mass_mailing_delivery")
@@ -153,4 +154,4 @@ class TestDashboardUi(HttpCase):
                 "delivery_error_id": entry.id,
             }
         )
-        self.start_tour("/odoo", "mass_mailing_delivery_dashboard_tour", login="admin")
+        start_tour_in_languages(self, "/odoo", "mass_mailing_delivery_dashboard_tour")

@@ -9,7 +9,9 @@ from odoo.tests import tagged
 from odoo.tests import users
 from odoo.tools import mute_logger
 
+from .common import TOUR_LANGUAGES
 from .common import DeliveryCommon
+from .common import install_italian
 
 #: a person's mail client: the addon's bot filter leaves scanners' and scripts' hits out
 #: of the open and click counts (see README, Tracking)
@@ -112,7 +114,7 @@ class TestLiveSummary(DeliveryCommon, HttpCase):
         partners = self.create_partners(["live.queued@example.com", "live.gone@example.com"])
         mailing = self.create_partner_mailing(partners)
         mailing.state = "sending"
-        self.env["mailing.trace"].create(
+        queued, _bounced = self.env["mailing.trace"].create(
             [
                 {
                     "mass_mailing_id": mailing.id,
@@ -130,8 +132,15 @@ class TestLiveSummary(DeliveryCommon, HttpCase):
                 },
             ]
         )
-        self.start_tour(
-            f"/odoo/action-mass_mailing.mailing_mailing_action_mail/{mailing.id}",
-            "mass_mailing_delivery_live_summary_tour",
-            login="admin",
-        )
+        install_italian(self.env)
+        admin = self.env.ref("base.user_admin")
+        for lang in TOUR_LANGUAGES:
+            with self.subTest(lang=lang):
+                admin.lang = lang
+                # the tour sends the queued e-mail: queued again for each language
+                queued.write({"trace_status": "outgoing", "sent_datetime": False})
+                self.start_tour(
+                    f"/odoo/action-mass_mailing.mailing_mailing_action_mail/{mailing.id}",
+                    "mass_mailing_delivery_live_summary_tour",
+                    login="admin",
+                )

@@ -128,3 +128,10 @@ class TestRefusalBounce(DeliveryCommon):
         self.assertEqual(block.bounce_event_id.source, "refusal")
         self.assertEqual(block.block_message_id, message.message_id)
         self.assertFalse(block.block_mailing_id)
+        # the sent e-mails log's row of the document e-mail says it, as a mailing's does
+        log = self.env["mail.sent.log"].sudo()
+        row = log.search(
+            [("mail_message_id", "=", message.id), ("email", "=", marco.email_normalized)]
+        )
+        self.assertEqual(row.state, "failed")
+        self.assertEqual(row.address_action, "Blocked: hard bounce.")

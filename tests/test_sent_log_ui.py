@@ -8,6 +8,7 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from .common import DeliveryCommon
+from .common import start_tour_in_languages
 
 
 @tagged("post_install", "-at_install", "mass_mailing_delivery")
@@ -44,8 +45,4 @@ class TestSentLogUi(DeliveryCommon, HttpCase):
             [("mail_message_id", "=", message.id), ("email", "=", "zoe@nouser.example")]
         )
         self.assertEqual(row.state, "failed")
-        self.start_tour(
-            "/odoo",
-            "mass_mailing_delivery_sent_log_tour",
-            login="admin",
-        )
+        start_tour_in_languages(self, "/odoo", "mass_mailing_delivery_sent_log_tour")

@@ -5,6 +5,8 @@ from odoo import Command
 from odoo.tests import HttpCase
 from odoo.tests import tagged
 
+from .common import start_tour_in_languages
+
 
 @tagged("post_install", "-at_install", "mass_mailing_delivery")
 class TestTrackingUi(HttpCase):
@@ -39,8 +41,6 @@ class TestTrackingUi(HttpCase):
             "open", user_agent="Mozilla/5.0 Firefox/128.0", ip="203.0.113.9"
         )
         self.assertEqual(alice_tracking.state, "opened")
-        self.start_tour(
-            f"/odoo/account.move/{invoice.id}",
-            "mass_mailing_delivery_tracking_envelope_tour",
-            login="admin",
+        start_tour_in_languages(
+            self, f"/odoo/account.move/{invoice.id}", "mass_mailing_delivery_tracking_envelope_tour"
         )

@@ -35,7 +35,7 @@ registry.category("web_tour.tours").add("mass_mailing_delivery_address_correctio
         },
         {
             content: "The banner is gone",
-            trigger: ".o_form_view:not(:has(.o_mmd_previous_email))",
+            trigger: "body:not(:has(.modal)) .o_action_manager .o_form_view:not(:has(.o_mmd_previous_email))",
             timeout: 30000,
         },
     ],

@@ -1,5 +1,12 @@
 /** @odoo-module **/
 import { registry } from "@web/core/registry";
+import { user } from "@web/core/user";
+
+/** ``texts`` in the user's language (``{en: ..., it: ...}``): the tour runs in English
+    and in Italian. */
+function translated(texts) {
+    return texts[user.lang.slice(0, 2)] ?? texts.en;
+}
 
 /* A contact's blocked symbol shows the reason on hover; its smart button opens the block
    entry, whose "Evidence" button opens the bounce that blocked the address. */
@@ -99,7 +106,11 @@ registry.category("web_tour.tours").add("mass_mailing_delivery_ignored_banner_to
         {
             content: "The banner counts the ignored recipient, in the singular",
             trigger:
-                ".o_mmd_ignored_banner .o_mmd_ignored_total:contains('e-mail will be ignored and not sent'):not(:contains('e-mails'))",
+                ".o_mmd_ignored_banner .o_mmd_ignored_total" +
+                translated({
+                    en: ":contains('e-mail will be ignored and not sent'):not(:contains('e-mails'))",
+                    it: ":contains('e-mail sarà ignorata e non inviata'):not(:contains('saranno'))",
+                }),
             timeout: 30000,
         },
         {

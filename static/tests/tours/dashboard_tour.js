@@ -1,6 +1,13 @@
 /** @odoo-module **/
 import { registry } from "@web/core/registry";
+import { user } from "@web/core/user";
 import { stepUtils } from "@web_tour/tour_service/tour_utils";
+
+/** ``texts`` in the user's language (``{en: ..., it: ...}``): the tour runs in English
+    and in Italian. */
+function translated(texts) {
+    return texts[user.lang.slice(0, 2)] ?? texts.en;
+}
 
 /* A marketer opens the deliverability dashboard, reads the failures by error
    category and clicks the "Recipient unknown" figure through to its recipients. */
@@ -39,7 +46,7 @@ registry.category("web_tour.tours").add("mass_mailing_delivery_dashboard_tour", 
         },
         {
             content: "Click the total of the 'Recipient unknown' category",
-            trigger: ".o_pivot tr:has(th:contains('Recipient unknown')) td.o_pivot_cell_value:last-child",
+            trigger: `.o_pivot tr:has(th:contains('${translated({ en: "Recipient unknown", it: "Destinatario sconosciuto" })}')) td.o_pivot_cell_value:last-child`,
             run: "click",
         },
         {

@@ -1,6 +1,13 @@
 /** @odoo-module **/
 import { registry } from "@web/core/registry";
+import { user } from "@web/core/user";
 import { stepUtils } from "@web_tour/tour_service/tour_utils";
+
+/** ``texts`` in the user's language (``{en: ..., it: ...}``): the tour runs in English
+    and in Italian. */
+function translated(texts) {
+    return texts[user.lang.slice(0, 2)] ?? texts.en;
+}
 
 /* A manager opens the delivery error registry from the Email Marketing menu, opens the
    "recipient unknown" entry and reads its explanation. */
@@ -35,7 +42,7 @@ registry.category("web_tour.tours").add("mass_mailing_delivery_registry_tour", {
         },
         {
             content: "Unfold the category group",
-            trigger: ".o_group_header:contains('Recipient unknown')",
+            trigger: `.o_group_header:contains('${translated({ en: "Recipient unknown", it: "Destinatario sconosciuto" })}')`,
             run: "click",
         },
         {

@@ -1,30 +1,16 @@
 /** @odoo-module **/
 import { registry } from "@web/core/registry";
+import {
+    countFigure,
+    listHasCountedRows,
+    noErrorDialog,
+} from "@mass_mailing_delivery/../tests/tours/tour_helpers";
 
 /* Every figure of a sent mailing, clicked: the live summary, the banners, core's blue
    banner and statistic buttons, the Links tab, then the Mailing Health card. Each click
    opens a list of exactly as many rows as the figure counted; no error dialog. The
    tour runs in the user's language (English, Italian): it reads the figures by their
    classes, never by their words. */
-
-/** The first whole number of a text, read in any language ("1.234" or "1,234"). */
-function readCount(element) {
-    const match = element.textContent.replace(/[\s.,\u202f\u00a0']/g, "").match(/\d+/);
-    if (!match) {
-        throw new Error(`No figure in "${element.textContent}"`);
-    }
-    return parseInt(match[0], 10);
-}
-
-const state = { expected: null };
-
-/** No error dialog is open. */
-function noErrorDialog(content) {
-    return {
-        content: `${content}: no error dialog`,
-        trigger: "body:not(:has(.o_error_dialog))",
-    };
-}
 
 /**
  * Steps clicking one figure and checking the list it opens.
@@ -33,9 +19,8 @@ function noErrorDialog(content) {
  * @param {string} trigger the clickable element
  * @param {string|Function} [countFrom] the element holding the figure: a selector, or a
  *     function of the clicked element (default: the clicked element)
- * @param {string} [listTrigger] the list that opens
  */
-function clickFigure(label, trigger, countFrom, listTrigger = ".o_list_view") {
+function clickFigure(label, trigger, countFrom) {
     return [
         {
             content: `Click ${label}`,
@@ -47,24 +32,11 @@ function clickFigure(label, trigger, countFrom, listTrigger = ".o_list_view") {
                         : countFrom
                           ? document.querySelector(countFrom)
                           : helpers.anchor;
-                state.expected = readCount(source);
+                countFigure(source);
                 helpers.click();
             },
         },
-        {
-            content: `${label} opens as many rows as it counts`,
-            trigger: `.o_action_manager ${listTrigger}:not(:has(.o_list_loading_indicator))`,
-            run() {
-                // an empty list of a view with sample data shows fake rows: none counted
-                const sample = document.querySelector(".o_action_manager .o_view_sample_data");
-                const rows = sample
-                    ? 0
-                    : document.querySelectorAll(".o_action_manager .o_data_row").length;
-                if (rows !== state.expected) {
-                    throw new Error(`${label}: counted ${state.expected}, lists ${rows}`);
-                }
-            },
-        },
+        listHasCountedRows(label),
         noErrorDialog(label),
         {
             content: `Back from ${label}`,

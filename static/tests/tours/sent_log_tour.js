@@ -1,6 +1,13 @@
 /** @odoo-module **/
 import { registry } from "@web/core/registry";
+import { user } from "@web/core/user";
 import { stepUtils } from "@web_tour/tour_service/tour_utils";
+
+/** ``texts`` in the user's language (``{en: ..., it: ...}``): the tour runs in English
+    and in Italian. */
+function translated(texts) {
+    return texts[user.lang.slice(0, 2)] ?? texts.en;
+}
 
 /* Steps wait up to 30 s: the test machine is shared and slow under load.
 
@@ -49,7 +56,7 @@ registry.category("web_tour.tours").add("mass_mailing_delivery_sent_log_tour", {
         },
         {
             content: "Only the customer's e-mail is listed, failed",
-            trigger: ".o_list_view:not(:has(.o_data_row:contains('other@tour.example'))) .o_data_row:contains('zoe@nouser.example'):contains('Failed')",
+            trigger: ".o_list_view:not(:has(.o_data_row:contains('other@tour.example'))) .o_data_row:contains('zoe@nouser.example'):contains('" + translated({ en: "Failed", it: "Non riuscite" }) + "')",
             timeout: 30000,
         },
         {
@@ -60,7 +67,7 @@ registry.category("web_tour.tours").add("mass_mailing_delivery_sent_log_tour", {
         },
         {
             content: "The registry explains the failure",
-            trigger: ".o_form_view .alert-danger:contains('What to do')",
+            trigger: `.o_form_view .alert-danger:contains('${translated({ en: "What to do", it: "Cosa fare" })}')`,
             timeout: 30000,
         },
         {
