@@ -1,3 +1,4 @@
+import email
 import logging
 import xmlrpc.client
 from email import policy
@@ -10,8 +11,11 @@ from odoo import models
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import email_normalize
 from odoo.tools import email_split
+from odoo.tools.mail import decode_message_header
+from odoo.tools.mail import generate_tracking_message_id
 
 from ..tools import bounce as bounce_parser
+from ..tools import bounce_batch
 
 _logger = logging.getLogger(__name__)
 
@@ -47,6 +51,10 @@ class MailThread(models.AbstractModel):
         flags an IMAP message as seen whatever its processing raised."""
         try:
             with self.env.cr.savepoint():
+                bounce = self._mmd_read_bounce_alias_message(self._mmd_message_bytes(message))
+                if bounce:
+                    self.env["mail.bounce.event"].sudo()._process_bounce_message(*bounce)
+                    return False
                 return super().message_process(
                     model,
                     message,
@@ -75,6 +83,56 @@ class MailThread(models.AbstractModel):
             )
             self.env["mail.bounce.deferred"].sudo()._defer(raw, message_id, error)
             return False
+
+    @api.model
+    def _mmd_read_bounce_alias_message(self, raw):
+        """``(email message, message values)`` of ``raw`` when it is addressed (To,
+        Delivered-To) to a bounce alias of the database, ``None`` otherwise.
+
+        Core's gateway parses such a message whole (its body, its attachments, its
+        author's contact) and routes it to its bounce handling, which the addon
+        replaces: the addon reads only what its bounce processing needs (Message-ID,
+        sender, recipients, the Message-IDs the bounce answers), with the policy core
+        parses with. Any other message goes through
+        core's gateway as before (a DSN sent to another address included).
+        """
+        headers = BytesParser(policy=policy.compat32).parsebytes(raw, headersonly=True)
+        addressed_to = ",".join(
+            str(value) for name in ("Delivered-To", "To") for value in headers.get_all(name) or []
+        )
+        if not addressed_to:
+            return None
+        addresses = {
+            email_normalize(address) or address.lower() for address in email_split(addressed_to)
+        }
+        aliases = set(
+            self.env["mail.alias.domain"]
+            .sudo()
+            .search([("bounce_alias", "!=", False)])
+            .mapped("bounce_email")
+        )
+        if not addresses & aliases and not self.env["mail.bounce.event"]._find_verp_trace(
+            addressed_to
+        ):
+            return None
+        email_message = email.message_from_bytes(raw, policy=policy.SMTP)
+        message_dict = {
+            "message_id": str(email_message.get("Message-Id") or "").strip()
+            or generate_tracking_message_id("missingid"),
+            "email_from": str(email_message.get("From") or ""),
+            "to": addressed_to,
+            "body": "",
+            "references": decode_message_header(email_message, "References"),
+            "in_reply_to": decode_message_header(email_message, "In-Reply-To").strip(),
+        }
+        # core's bounce values without their look-ups (the addon matches by Message-ID
+        # and address itself); read by core when a message cannot be read at all
+        # (``mail.bounce.event._apply_unknown``)
+        message_dict["bounced_msg_ids"] = bounce_batch.bounced_message_ids(
+            email_message, message_dict["in_reply_to"], message_dict["references"]
+        )
+        message_dict.update(is_bounce=True, mmd_email_message=email_message)
+        return email_message, message_dict
 
     @api.model
     def _mmd_message_bytes(self, message):
