@@ -1,5 +1,6 @@
 import logging
 from collections import defaultdict
+from email import message_from_bytes
 from email import policy
 from email.parser import BytesParser
 
@@ -159,7 +160,9 @@ class MailBounceEvent(models.Model):
         )
         message_dict = dict(message_dict, mmd_verp_trace=self._find_verp_trace(addressed_to))
         matcher = self.env["mail.delivery.error"]._get_matcher()
-        results = bounce_parser.parse_bounce(email_message, matcher=matcher)
+        results = bounce_parser.parse_bounce(
+            message_dict.get("mmd_bytes") or email_message, matcher=matcher
+        )
         done = self._already_processed(message_dict.get("message_id"))
         todo = []
         for result in results:
@@ -254,7 +257,9 @@ class MailBounceEvent(models.Model):
         events = self.create(vals_list)
         for event, result in zip(events, results, strict=True):
             if not event.trace_id or result.kind == "unknown" or message_dict.get("mmd_raw"):
-                event._keep_raw_message(email_message, message_dict.get("mmd_raw"))
+                event._keep_raw_message(
+                    email_message, message_dict.get("mmd_raw") or message_dict.get("mmd_bytes")
+                )
                 _logger.info(
                     "Bounce mailbox: %s for %r kept for inspection (trace found: %s)",
                     result.kind,
@@ -468,10 +473,10 @@ class MailBounceEvent(models.Model):
         return self.env._("Complaint recorded.")
 
     def _apply_unknown(self, rules, message_dict, plan):
-        email_message = message_dict.get("mmd_email_message")
-        if "bounced_email" not in message_dict and email_message:
+        if "bounced_email" not in message_dict and message_dict.get("mmd_bytes"):
             # read by the addon alone (``mail.thread._mmd_read_bounce_alias_message``):
-            # core's bounce values, for core's bounce handling
+            # core's bounce values, read as core reads them, for core's bounce handling
+            email_message = message_from_bytes(message_dict["mmd_bytes"], policy=policy.SMTP)
             message_dict.update(
                 self.env["mail.thread"]._message_parse_extract_bounce(email_message, message_dict)
             )

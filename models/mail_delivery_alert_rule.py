@@ -372,12 +372,11 @@ class MailDeliveryAlertRule(models.Model):
         )
         if not rules:
             return paused
-        stats = self._get_mailing_stats(mailings)
         # judged after every batch of bounces: read the two flags, not the mailings' bodies
         mailings.sudo().fetch(["mmd_paused", "mmd_resumed"])
-        for mailing in mailings.sudo():
-            if mailing.mmd_paused or mailing.mmd_resumed:
-                continue
+        mailings = mailings.sudo().filtered(lambda m: not m.mmd_paused and not m.mmd_resumed)
+        stats = self._get_mailing_stats(mailings) if mailings else {}
+        for mailing in mailings:
             counts = stats.get(mailing.id, {})
             processed = counts.get("processed", 0)
             if not processed:

@@ -1,7 +1,9 @@
-import email
 import logging
 import xmlrpc.client
 from email import policy
+from email.errors import HeaderParseError
+from email.header import decode_header
+from email.header import make_header
 from email.parser import BytesParser
 
 from psycopg2 import errors as pg_errors
@@ -11,7 +13,6 @@ from odoo import models
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import email_normalize
 from odoo.tools import email_split
-from odoo.tools.mail import decode_message_header
 from odoo.tools.mail import generate_tracking_message_id
 
 from ..tools import bounce as bounce_parser
@@ -92,13 +93,15 @@ class MailThread(models.AbstractModel):
         Core's gateway parses such a message whole (its body, its attachments, its
         author's contact) and routes it to its bounce handling, which the addon
         replaces: the addon reads only what its bounce processing needs (Message-ID,
-        sender, recipients, the Message-IDs the bounce answers), with the policy core
-        parses with. Any other message goes through
-        core's gateway as before (a DSN sent to another address included).
+        sender, recipients, the Message-IDs the bounce answers), with the plain policy
+        its bounce parser reads with. Any other message goes through core's gateway as
+        before (a DSN sent to another address included).
         """
         headers = BytesParser(policy=policy.compat32).parsebytes(raw, headersonly=True)
         addressed_to = ",".join(
-            str(value) for name in ("Delivered-To", "To") for value in headers.get_all(name) or []
+            self._mmd_header_text(value)
+            for name in ("Delivered-To", "To")
+            for value in headers.get_all(name) or []
         )
         if not addressed_to:
             return None
@@ -115,15 +118,20 @@ class MailThread(models.AbstractModel):
             addressed_to
         ):
             return None
-        email_message = email.message_from_bytes(raw, policy=policy.SMTP)
+        email_message = BytesParser(policy=policy.compat32).parsebytes(raw)
+        text = {
+            name: " ".join(self._mmd_header_text(v) for v in headers.get_all(name) or [])
+            for name in ("Message-Id", "From", "References", "In-Reply-To")
+        }
         message_dict = {
-            "message_id": str(email_message.get("Message-Id") or "").strip()
-            or generate_tracking_message_id("missingid"),
-            "email_from": str(email_message.get("From") or ""),
+            "message_id": text["Message-Id"].strip() or generate_tracking_message_id("missingid"),
+            "email_from": text["From"],
             "to": addressed_to,
             "body": "",
-            "references": decode_message_header(email_message, "References"),
-            "in_reply_to": decode_message_header(email_message, "In-Reply-To").strip(),
+            "references": text["References"],
+            "in_reply_to": text["In-Reply-To"].strip(),
+            # read by the bounce parser as received (``mmd_raw`` would keep it whole)
+            "mmd_bytes": raw,
         }
         # core's bounce values without their look-ups (the addon matches by Message-ID
         # and address itself); read by core when a message cannot be read at all
@@ -133,6 +141,14 @@ class MailThread(models.AbstractModel):
         )
         message_dict.update(is_bounce=True, mmd_email_message=email_message)
         return email_message, message_dict
+
+    @api.model
+    def _mmd_header_text(self, value):
+        """A header value read with the plain policy, as text (encoded words decoded)."""
+        try:
+            return str(make_header(decode_header(str(value))))
+        except (LookupError, UnicodeError, ValueError, HeaderParseError):
+            return str(value)
 
     @api.model
     def _mmd_message_bytes(self, message):

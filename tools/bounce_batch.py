@@ -8,10 +8,9 @@ and keep one block per address.
 
 from collections import namedtuple
 from datetime import timedelta
-from email import message_from_string
+from email import message_from_bytes
 from email import policy
 
-from odoo.tools.mail import decode_message_header
 from odoo.tools.mail import unfold_references
 
 #: core's automatic blacklist (``mass_mailing``): this many bounces of an address...
@@ -92,7 +91,7 @@ def bounced_message_ids(email_message, in_reply_to="", references=""):
     the returned headers (``message/rfc822`` or ``text/rfc822-headers`` part, else the
     ``multipart/report``), then the bounce's own ``In-Reply-To`` and ``References``.
 
-    :param email_message: the bounce (``email.message.EmailMessage``, SMTP policy)
+    :param email_message: the bounce (``email.message.Message``, any policy)
     :return: list of Message-IDs (``<...>``), in that order
     """
     parts = list(email_message.walk())
@@ -103,13 +102,14 @@ def bounced_message_ids(email_message, in_reply_to="", references=""):
     found = []
     if email_part is not None:
         if email_part.get_content_type() == "text/rfc822-headers":
-            payload = message_from_string(email_part.get_content(), policy=policy.SMTP)
+            payload = message_from_bytes(
+                email_part.get_payload(decode=True) or b"", policy=policy.compat32
+            )
         else:
             payload = email_part.get_payload()[0]
         for header in ("Message-Id", "X-Microsoft-Original-Message-ID"):
-            found += [
-                ref.strip() for ref in unfold_references(decode_message_header(payload, header))
-            ]
+            value = " ".join(str(v) for v in payload.get_all(header) or [] if v)
+            found += [ref.strip() for ref in unfold_references(value)]
     found += unfold_references(in_reply_to or "")
     found += [ref.strip() for ref in unfold_references(references or "")]
     return found
