@@ -7,6 +7,7 @@ from odoo import api
 from odoo import fields
 from odoo import models
 from odoo import tools
+from odoo.addons.mail.models.mail_thread_blacklist import MailBlackListMixin
 from odoo.osv import expression
 from odoo.tools import SQL
 from odoo.tools import html2plaintext
@@ -222,7 +223,8 @@ class MailBounceEvent(models.Model):
             ):
                 records[record.email_normalized] |= record
             by_model[model_name] = records
-        plain = type(self.env["mail.thread.blacklist"])._message_receive_bounce
+        # core's own counter, not overridden by any module: counted in bulk below
+        plain = MailBlackListMixin._message_receive_bounce
         counted = defaultdict(int)
         for event in self:
             email = event.recipient
