@@ -6,6 +6,7 @@ from . import mail_blacklist
 from . import mail_bounce_counter
 from . import mail_bounce_deferred
 from . import mail_bounce_event
+from . import mail_bounce_event_batch
 from . import mail_bounce_event_log
 from . import mail_bounce_event_provider
 from . import mail_delivery_alert_rule

@@ -365,6 +365,88 @@ class MailBlacklist(models.Model):
         :param reason: block reason code (hard_bounce, soft_bounce_limit, complaint)
         :return: the ``mail.blacklist`` record
         """
+        # the bounce processing blocked it, not the user who happened to run it: the
+        # chatter logs the block under OdooBot
+        return self.with_user(SUPERUSER_ID)._add_with_reason(
+            event.recipient,
+            reason,
+            evidence=self._get_delivery_event_evidence(event),
+            mailing=event.mailing_id,
+            message_id=event.original_message_id or event.trace_id.message_id or False,
+            event=event,
+        )
+
+    @api.model
+    def _add_from_delivery_events(self, requests):
+        """Block the addresses of a batch of bounce or complaint events, one request
+        per address: the addresses never listed are created in one statement with their
+        evidence, and their chatter notes (their first message) written in one more; an
+        address listed before
+        (active or not) goes through ``_add_from_delivery_event``.
+
+        :param requests: ``[(mail.bounce.event, block reason code)]``, one per address
+        :return: the ``mail.blacklist`` records
+        """
+        requests = [
+            (event, reason, email_normalize(event.recipient or ""))
+            for event, reason in requests
+            if email_normalize(event.recipient or "")
+        ]
+        if not requests:
+            return self.browse()
+        listed = set(
+            self.with_context(active_test=False)
+            .search_fetch([("email", "in", [email for _e, _r, email in requests])], ["email"])
+            .mapped("email")
+        )
+        records = self.browse()
+        for event, reason, email in requests:
+            if email in listed:
+                records |= self._add_from_delivery_event(event, reason)
+        new = [request for request in requests if request[2] not in listed]
+        if not new:
+            return records
+        # the note of the block is the entry's first message (no "created" log before it)
+        Blacklist = self.with_user(SUPERUSER_ID).with_context(
+            mmd_keep_block_values=True, mail_create_nosubscribe=True, mail_create_nolog=True
+        )
+        now = fields.Datetime.now()
+        evidences = [self._get_delivery_event_evidence(event) for event, _r, _e in new]
+        created = Blacklist.create(
+            [
+                {
+                    "email": email,
+                    "block_reason": reason,
+                    "block_date": now,
+                    "block_evidence": evidence,
+                    "block_mailing_id": event.mailing_id.id,
+                    "block_message_id": event.original_message_id
+                    or event.trace_id.message_id
+                    or False,
+                    "bounce_event_id": event.id,
+                }
+                for (event, reason, email), evidence in zip(new, evidences, strict=True)
+            ]
+        )
+        by_email = {record.email: record for record in created}
+        labels = dict(self._fields["block_reason"]._description_selection(self.env))
+        created._message_log_batch(
+            bodies={
+                by_email[email].id: Markup("<p>%s</p>")
+                % self.env._(
+                    "Blocked: %(reason)s. %(evidence)s",
+                    reason=labels.get(reason, reason),
+                    evidence=evidence or "",
+                )
+                for (_event, reason, email), evidence in zip(new, evidences, strict=True)
+            }
+        )
+        return records | created
+
+    @api.model
+    def _get_delivery_event_evidence(self, event):
+        """The evidence of a block made because of ``event``: the server's words once
+        (or the complaint's type), prefixed with the sending service that reported it."""
         if event.kind == "complaint":
             evidence = self.env._(
                 "Spam complaint (feedback type: %(type)s)", type=event.feedback_type or "abuse"
@@ -380,16 +462,7 @@ class MailBlacklist(models.Model):
         if event.provider:
             # reported by a sending service: say which, and in its words
             evidence = event._provider_evidence(evidence)
-        # the bounce processing blocked it, not the user who happened to run it: the
-        # chatter logs the block under OdooBot
-        return self.with_user(SUPERUSER_ID)._add_with_reason(
-            event.recipient,
-            reason,
-            evidence=evidence,
-            mailing=event.mailing_id,
-            message_id=event.original_message_id or event.trace_id.message_id or False,
-            event=event,
-        )
+        return evidence
 
     @api.model
     def _get_block_summaries(self, emails):

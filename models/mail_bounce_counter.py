@@ -3,6 +3,8 @@ from odoo import fields
 from odoo import models
 from odoo.tools import SQL
 
+from ..tools import bounce_batch
+
 
 class MailBounceCounter(models.Model):
     """Soft-bounce counter of one e-mail address, for the suppression rule
@@ -41,14 +43,40 @@ class MailBounceCounter(models.Model):
         :param window_days: a streak older than this restarts at 1
         :return: the number of consecutive soft-bounced sources after this one
         """
+        return self._increment_many([(email, source)], window_days)[0]
+
+    @api.model
+    def _increment_many(self, increments, window_days):
+        """Count the soft bounces ``[(email, source)]`` of a batch, atomically, in one
+        statement (one more for each repetition of an address in the batch).
+
+        :param increments: ``[(normalized e-mail, source)]`` in the order they came
+        :param window_days: a streak older than this restarts at 1
+        :return: the counts after each increment, in the order of ``increments``
+        """
+        counts = [0] * len(increments)
+        if not increments:
+            return counts
         self.flush_model()
-        query = SQL(
-            """
+        for round_ in bounce_batch.counter_rounds(increments):
+            rows = SQL(", ").join(
+                SQL(
+                    "(%s, 1, now() at time zone 'UTC', %s, %s, %s,"
+                    " now() at time zone 'UTC', now() at time zone 'UTC')",
+                    email,
+                    source,
+                    self.env.uid,
+                    self.env.uid,
+                )
+                for _index, email, source in round_
+            )
+            self.env.cr.execute(
+                SQL(
+                    """
             INSERT INTO mail_bounce_counter
                 (email, soft_count, streak_start, last_source,
                  create_uid, write_uid, create_date, write_date)
-            VALUES (%(email)s, 1, now() at time zone 'UTC', %(source)s,
-                    %(uid)s, %(uid)s, now() at time zone 'UTC', now() at time zone 'UTC')
+            VALUES %(rows)s
             ON CONFLICT (email) DO UPDATE SET
                 soft_count = CASE
                     WHEN mail_bounce_counter.soft_count = 0
@@ -69,17 +97,17 @@ class MailBounceCounter(models.Model):
                 last_source = EXCLUDED.last_source,
                 write_uid = EXCLUDED.write_uid,
                 write_date = EXCLUDED.write_date
-            RETURNING soft_count
+            RETURNING email, soft_count
             """,
-            email=email,
-            source=source,
-            uid=self.env.uid,
-            days=int(window_days),
-        )
-        self.env.cr.execute(query)
-        count = self.env.cr.fetchone()[0]
+                    rows=rows,
+                    days=int(window_days),
+                )
+            )
+            returned = dict(self.env.cr.fetchall())
+            for index, email, _source in round_:
+                counts[index] = returned[email]
         self.invalidate_model()
-        return count
+        return counts
 
     @api.model
     def _reset(self, emails):

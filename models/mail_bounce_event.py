@@ -1,6 +1,6 @@
 import logging
 from collections import defaultdict
-from datetime import timedelta
+from email import message_from_bytes
 from email import policy
 from email.parser import BytesParser
 
@@ -12,6 +12,7 @@ from odoo.tools import email_normalize
 from odoo.tools import email_split
 
 from ..tools import bounce as bounce_parser
+from ..tools import bounce_batch
 from ..tools import delivery_errors
 from ..tools import verp
 
@@ -41,8 +42,6 @@ INVALID_ADDRESS_STATUSES = ("1.2", "1.3")
 #: registry categories of a refusal at sending that say nothing about the address (the
 #: server is busy or limits us, or our own side failed): not applied as bounces
 NOT_ADDRESS_CATEGORIES = ("server_error", "rate_limited")
-#: how far back a bounce without Message-ID is matched to a trace by recipient
-RECENT_TRACE_DAYS = 30
 
 
 class MailBounceEvent(models.Model):
@@ -176,9 +175,11 @@ class MailBounceEvent(models.Model):
         )
         message_dict = dict(message_dict, mmd_verp_trace=self._find_verp_trace(addressed_to))
         matcher = self.env["mail.delivery.error"]._get_matcher()
-        results = bounce_parser.parse_bounce(email_message, matcher=matcher)
-        events = self.browse()
+        results = bounce_parser.parse_bounce(
+            message_dict.get("mmd_bytes") or email_message, matcher=matcher
+        )
         done = self._already_processed(message_dict.get("message_id"))
+        todo = []
         for result in results:
             recipient = email_normalize(result.recipient or "") or (result.recipient or "")
             if recipient in done:
@@ -190,19 +191,16 @@ class MailBounceEvent(models.Model):
                 )
                 continue
             done.add(recipient)
-            events |= self._create_from_result(result, email_message, message_dict)
-        return events
+            todo.append(result)
+        return self._create_from_results(todo, email_message, message_dict)
 
     @api.model
     def _already_processed(self, bounce_message_id):
         """Recipients already logged for the message ``bounce_message_id``."""
         if not bounce_message_id:
             return set()
-        return set(
-            self.search([("bounce_message_id", "=", bounce_message_id)]).mapped(
-                lambda event: event.recipient or ""
-            )
-        )
+        events = self.search_fetch([("bounce_message_id", "=", bounce_message_id)], ["recipient"])
+        return {event.recipient or "" for event in events}
 
     @api.model
     def _process_unparsable_message(self, raw, error):
@@ -226,43 +224,65 @@ class MailBounceEvent(models.Model):
         return self._process_bounce_message(email_message, message_dict)
 
     @api.model
-    def _create_from_result(self, result, email_message, message_dict):
-        recipient = email_normalize(result.recipient or "") or (result.recipient or "")
-        trace = self._find_trace(recipient, result.original_message_id, message_dict)
-        if not recipient and trace:
-            # redacted complaints (RFC 6590) name nobody: the trace they answer does
-            recipient = email_normalize(trace.email or "") or ""
-        entry = self._registry_entry(result, recipient)
-        event = self.create(
-            {
-                "kind": result.kind,
-                "recipient": recipient,
-                "state": "matched" if trace else "unmatched",
-                "smtp_code": result.smtp_code or 0,
-                "status": result.status or False,
-                "diagnostic": result.diagnostic or False,
-                "reporting_mta": result.reporting_mta or False,
-                "remote_mta": result.remote_mta or False,
-                "original_message_id": result.original_message_id or False,
-                "feedback_type": result.feedback_type or False,
-                "bounce_message_id": message_dict.get("message_id") or False,
-                "delivery_error_id": entry.id,
-                "trace_id": trace.id,
-                "mailing_id": trace.mass_mailing_id.id,
-            }
+    def _create_from_results(self, results, email_message, message_dict):
+        """Log and apply the recipients' outcomes of one message of the bounce mailbox
+        together: their traces read in one query, their events created in one, then
+        applied as one batch (``_apply_events``).
+
+        :param results: the ``tools.bounce.BounceResult`` to log (already deduplicated)
+        :return: the ``mail.bounce.event`` records created
+        """
+        if not results:
+            return self.browse()
+        recipients = [
+            email_normalize(result.recipient or "") or (result.recipient or "")
+            for result in results
+        ]
+        traces = self._find_traces(
+            [
+                {"recipient": recipient, "original_message_id": result.original_message_id}
+                for result, recipient in zip(results, recipients, strict=True)
+            ],
+            message_dict,
         )
-        if not trace or result.kind == "unknown" or message_dict.get("mmd_raw"):
-            event._keep_raw_message(email_message, message_dict.get("mmd_raw"))
-            _logger.info(
-                "Bounce mailbox: %s for %r kept for inspection (trace found: %s)",
-                result.kind,
-                recipient,
-                bool(trace),
+        vals_list = []
+        for result, parsed_recipient, trace in zip(results, recipients, traces, strict=True):
+            recipient = parsed_recipient
+            if not recipient and trace:
+                # redacted complaints (RFC 6590) name nobody: the trace they answer does
+                recipient = email_normalize(trace.email or "") or ""
+            vals_list.append(
+                {
+                    "kind": result.kind,
+                    "recipient": recipient,
+                    "state": "matched" if trace else "unmatched",
+                    "smtp_code": result.smtp_code or 0,
+                    "status": result.status or False,
+                    "diagnostic": result.diagnostic or False,
+                    "reporting_mta": result.reporting_mta or False,
+                    "remote_mta": result.remote_mta or False,
+                    "original_message_id": result.original_message_id or False,
+                    "feedback_type": result.feedback_type or False,
+                    "bounce_message_id": message_dict.get("message_id") or False,
+                    "delivery_error_id": self._registry_entry(result, recipient).id,
+                    "trace_id": trace.id,
+                    "mailing_id": trace.mass_mailing_id.id,
+                }
             )
-        event.action_taken = event._apply(message_dict)
-        if trace:
-            trace.address_action = event.action_taken
-        return event
+        events = self.create(vals_list)
+        for event, result in zip(events, results, strict=True):
+            if not event.trace_id or result.kind == "unknown" or message_dict.get("mmd_raw"):
+                event._keep_raw_message(
+                    email_message, message_dict.get("mmd_raw") or message_dict.get("mmd_bytes")
+                )
+                _logger.info(
+                    "Bounce mailbox: %s for %r kept for inspection (trace found: %s)",
+                    result.kind,
+                    event.recipient,
+                    bool(event.trace_id),
+                )
+        events._apply_events(dict.fromkeys(events.ids, message_dict))
+        return events
 
     @api.model
     def _create_from_refusal(self, recipient, reply, *, message_id=None, trace=None):
@@ -309,8 +329,10 @@ class MailBounceEvent(models.Model):
             }
         )
         rules = self.env["res.config.settings"]._get_delivery_rules()
+        plan = event._prepare_plan(rules)
         handler = event._apply_hard_bounce if event.kind == "hard" else event._apply_soft_bounce
-        event.action_taken = handler(rules, {})
+        event.action_taken = handler(rules, {}, plan)
+        event._execute_plan(plan)
         return event
 
     @api.model
@@ -319,7 +341,7 @@ class MailBounceEvent(models.Model):
         what they are whatever their text says; failures are matched on their text."""
         Error = self.env["mail.delivery.error"]
         if result.kind in ("complaint", "auto_reply"):
-            return Error.search([("category", "=", result.kind)], order="priority desc", limit=1)
+            return Error.browse(Error._get_category_entry_id(result.kind))
         entry, _classification = Error._classify(
             result.diagnostic or "",
             smtp_code=result.smtp_code,
@@ -347,35 +369,6 @@ class MailBounceEvent(models.Model):
             if trace_id:
                 return Trace.browse(trace_id).exists()
         return Trace
-
-    @api.model
-    def _find_trace(self, recipient, original_message_id, message_dict):
-        """The trace a bounce answers: by Message-ID, then by the VERP bounce address,
-        then by recipient and recency."""
-        Trace = self.env["mailing.trace"].sudo()
-        message_ids = [original_message_id] if original_message_id else []
-        message_ids += message_dict.get("bounced_msg_ids") or []
-        if message_ids:
-            domain = [("message_id", "in", message_ids)]
-            if recipient:
-                domain.append(("email", "=ilike", recipient))
-            trace = Trace.search(domain, order="id desc", limit=1)
-            if trace:
-                return trace
-        if message_dict.get("mmd_verp_trace"):
-            return message_dict["mmd_verp_trace"]
-        if not recipient:
-            return Trace
-        since = fields.Datetime.now() - timedelta(days=RECENT_TRACE_DAYS)
-        return Trace.search(
-            [
-                ("email", "=ilike", recipient),
-                ("create_date", ">=", since),
-                ("trace_status", "in", ("sent", "open", "reply", "bounce", "pending")),
-            ],
-            order="id desc",
-            limit=1,
-        )
 
     def _keep_raw_message(self, email_message, raw=None):
         """Attach the whole original message to the event, whatever its encoding.
@@ -405,13 +398,71 @@ class MailBounceEvent(models.Model):
             )
         )
 
-    def _apply(self, message_dict):
-        """Apply the event: trace status, core's bounce counters, suppression rules.
+    def _apply_events(self, message_dicts):
+        """Apply the events of ``self`` together (the recipients of one message of the
+        bounce mailbox, the events of one webhook POST): core's bounce records and the
+        traces (``_apply_core_bounces``), the soft-bounce counters in one statement, at
+        most one block per address (its chatter note once), then the outcome tags and
+        what was done, written once for the batch. A proof of delivery resets the
+        soft-bounce streak after the batch's soft bounces are counted.
+
+        :param message_dicts: ``{event id: values of the message it came in}``
+        """
+        rules = self.env["res.config.settings"]._get_delivery_rules()
+        # the outcome tags of the traces bounced here are applied once, at the end
+        events = self.with_context(mmd_outcome_tags_later=True)
+        plan = events._prepare_plan(rules)
+        events._apply_core_bounces(message_dicts, plan)
+        actions = [event._apply(rules, message_dicts.get(event.id) or {}, plan) for event in events]
+        events._execute_plan(plan)
+        for event, action in zip(events, actions, strict=True):
+            event.action_taken = action
+            if event.trace_id:
+                event.trace_id.address_action = action
+        self.env["mailing.trace"].browse(plan["traces"])._apply_outcome_tags()
+
+    def _prepare_plan(self, rules):
+        """What the batch ``self`` will do beyond each event: the soft bounces counted
+        (one statement), the blocks and streak resets to make.
+
+        :return: ``{"counts": {event id: consecutive soft bounces}, "blocks": [(address,
+            event, reason)], "resets": [addresses], "traces": [trace ids bounced]}``
+        """
+        soft = self.filtered(lambda e: e.kind == "soft" and e.recipient)
+        increments = [
+            (
+                event.recipient,
+                f"mailing:{event.mailing_id.id}"
+                if event.mailing_id
+                else f"message:{event.original_message_id or event.id}",
+            )
+            for event in soft
+        ]
+        counts = self.env["mail.bounce.counter"]._increment_many(
+            increments, rules["soft_window_days"]
+        )
+        return {
+            "counts": dict(zip(soft.ids, counts, strict=True)),
+            "blocks": [],
+            "resets": [],
+            "traces": [],
+        }
+
+    def _execute_plan(self, plan):
+        """Make the blocks (one per address) and the streak resets of ``plan``."""
+        requests = bounce_batch.first_per_address(plan["blocks"])
+        if requests:
+            self.env["mail.blacklist"].sudo()._add_from_delivery_events(
+                [(event, reason) for _address, event, reason in requests]
+            )
+        self.env["mail.bounce.counter"]._reset(plan["resets"])
+
+    def _apply(self, rules, message_dict, plan):
+        """Apply the event (its share of the batch ``plan``): trace, suppression rules.
 
         :return: a short description of what was done (shown in the log)
         """
         self.ensure_one()
-        rules = self.env["res.config.settings"]._get_delivery_rules()
         handler = {
             "hard": self._apply_hard_bounce,
             "soft": self._apply_soft_bounce,
@@ -419,35 +470,41 @@ class MailBounceEvent(models.Model):
             "delivered": self._apply_delivered,
             "unknown": self._apply_unknown,
         }.get(self.kind, self._apply_not_a_bounce)
-        return handler(rules, message_dict)
+        return handler(rules, message_dict, plan)
 
-    def _apply_not_a_bounce(self, rules, message_dict):
+    def _apply_not_a_bounce(self, rules, message_dict, plan):
         return self.env._("Logged only: not a bounce.")
 
-    def _apply_delivered(self, rules, message_dict):
-        self.env["mail.bounce.counter"]._reset([self.recipient])
+    def _apply_delivered(self, rules, message_dict, plan):
+        plan["resets"].append(self.recipient)
         return self.env._("Delivery confirmed: soft-bounce streak reset.")
 
-    def _apply_complaint(self, rules, message_dict):
+    def _apply_complaint(self, rules, message_dict, plan):
         if self.trace_id:
             self.trace_id.is_complaint = True
         if rules["block_complaint"] and self.recipient:
-            self._block("complaint")
+            self._block("complaint", plan)
             return self.env._("Blocked: spam complaint.")
         return self.env._("Complaint recorded.")
 
-    def _apply_unknown(self, rules, message_dict):
+    def _apply_unknown(self, rules, message_dict, plan):
+        if "bounced_email" not in message_dict and message_dict.get("mmd_bytes"):
+            # read by the addon alone (``mail.thread._mmd_read_bounce_alias_message``):
+            # core's bounce values, read as core reads them, for core's bounce handling
+            email_message = message_from_bytes(message_dict["mmd_bytes"], policy=policy.SMTP)
+            message_dict.update(
+                self.env["mail.thread"]._message_parse_extract_bounce(email_message, message_dict)
+            )
         if message_dict.get("bounced_email"):
             self.env["mail.thread"]._routing_handle_bounce_core(message_dict)
         return self.env._("Kept for inspection: the message could not be read.")
 
-    def _apply_hard_bounce(self, rules, message_dict):
-        self._apply_core_bounce(message_dict)
+    def _apply_hard_bounce(self, rules, message_dict, plan):
         if rules["block_hard"] and self.recipient:
             if self._is_invalid_address():
-                self._block("invalid")
+                self._block("invalid", plan)
                 return self.env._("Blocked: invalid address.")
-            self._block("hard_bounce")
+            self._block("hard_bounce", plan)
             return self.env._("Blocked: hard bounce.")
         return self.env._("Hard bounce recorded.")
 
@@ -461,55 +518,11 @@ class MailBounceEvent(models.Model):
         parts = (self.status or "").split(".")
         return len(parts) == 3 and ".".join(parts[1:]) in INVALID_ADDRESS_STATUSES
 
-    def _apply_core_bounce(self, message_dict):
-        """Let core record the bounce (partner counters, notifications, trace status),
-        then put the parsed diagnostic and registry entry on the trace. A refusal at
-        sending is already recorded as its e-mail's failure."""
-        if self.source == "refusal":
-            return
-        partners = (
-            self.env["res.partner"].sudo().search([("email_normalized", "=", self.recipient)])
-        )
-        msg_ids = [self.trace_id.message_id] if self.trace_id.message_id else []
-        msg_ids = msg_ids or message_dict.get("bounced_msg_ids") or []
-        bounced_message = (
-            self.env["mail.message"].sudo().search([("message_id", "in", msg_ids)], limit=1)
-            if msg_ids
-            else self.env["mail.message"].sudo()
-        )
-        self.env["mail.thread"]._routing_handle_bounce_core(
-            dict(
-                message_dict,
-                bounced_email=self.recipient,
-                bounced_partner=partners,
-                bounced_msg_ids=msg_ids,
-                bounced_message=bounced_message,
-            )
-        )
-        if self.trace_id:
-            self.trace_id.write(
-                {
-                    "trace_status": "bounce",
-                    "failure_type": "mail_bounce",
-                    "failure_reason": self.diagnostic or False,
-                    "bounce_kind": self.kind,
-                    "delivery_error_id": self.delivery_error_id.id,
-                }
-            )
-
-    def _apply_soft_bounce(self, rules, message_dict):
-        self._apply_core_bounce(message_dict)
-        source = (
-            f"mailing:{self.mailing_id.id}"
-            if self.mailing_id
-            else f"message:{self.original_message_id or self.id}"
-        )
-        count = self.env["mail.bounce.counter"]._increment(
-            self.recipient, source, rules["soft_window_days"]
-        )
+    def _apply_soft_bounce(self, rules, message_dict, plan):
+        count = plan["counts"].get(self.id, 0)
         limit = rules["soft_limit"]
         if limit and count >= limit:
-            self._block("soft_bounce_limit")
+            self._block("soft_bounce_limit", plan)
             return self.env._(
                 "Blocked: soft-bounce limit reached (%(count)s of %(limit)s in a row).",
                 count=count,
@@ -553,7 +566,8 @@ class MailBounceEvent(models.Model):
             linked += len(changed) if entry else 0
         return linked
 
-    def _block(self, reason):
-        """Block the recipient with ``reason``, this event being the evidence."""
+    def _block(self, reason, plan):
+        """Block the recipient with ``reason`` when the batch ``plan`` is executed, this
+        event being the evidence (the first event of the batch for the address)."""
         self.ensure_one()
-        self.env["mail.blacklist"].sudo()._add_from_delivery_event(self, reason)
+        plan["blocks"].append((self.recipient, self, reason))

@@ -5,6 +5,8 @@ from odoo import api
 from odoo import fields
 from odoo import models
 
+from .mailing_mailing_outcome import OUTCOME_TAG_FIELDS
+
 _logger = logging.getLogger(__name__)
 
 #: how far back synchronisation reconciles bounces with the e-mails they answer
@@ -18,12 +20,15 @@ class MailBounceEvent(models.Model):
 
     _inherit = "mail.bounce.event"
 
-    def _apply(self, message_dict):
-        action_taken = super()._apply(message_dict)
-        if self.kind in ("hard", "soft") and not self.trace_id:
-            self._mark_notifications_bounced()
-        self.env["mail.delivery.alert.rule"]._alert_bounce_event(self.sudo())
-        return action_taken
+    def _apply_events(self, message_dicts):
+        # what the outcome tags and the rate alerts read of the mailings, read once
+        self.mailing_id.sudo().fetch([*OUTCOME_TAG_FIELDS.values(), "mmd_paused", "mmd_resumed"])
+        res = super()._apply_events(message_dicts)
+        self.filtered(
+            lambda e: e.kind in ("hard", "soft") and not e.trace_id
+        )._mark_notifications_bounced()
+        self.env["mail.delivery.alert.rule"]._alert_bounce_events(self.sudo())
+        return res
 
     def _mark_notifications_bounced(self):
         """Mark bounced the e-mail notifications of the document message a bounce

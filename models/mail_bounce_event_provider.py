@@ -7,6 +7,7 @@ from odoo import fields
 from odoo import models
 from odoo.tools import email_normalize
 
+from ..tools import bounce_batch
 from ..tools.bounce import BounceResult
 from ..tools.providers import PROVIDER_SELECTION
 
@@ -64,7 +65,9 @@ class MailBounceEvent(models.Model):
 
     @api.model
     def _process_provider_events(self, server, provider_events):
-        """Log and apply the events a sending service reported.
+        """Log and apply the events a sending service reported in one POST, as one
+        batch: their traces read together, their events created in one statement and
+        applied together (``_apply_events``).
 
         :param server: the ``ir.mail_server`` whose webhook received them (or empty)
         :param provider_events: list of ``tools.providers.ProviderEvent``
@@ -73,9 +76,11 @@ class MailBounceEvent(models.Model):
         keys = {f"{e.provider}:{e.event_id}" for e in provider_events}
         seen = {
             (event.bounce_message_id, event.recipient or "")
-            for event in self.search([("bounce_message_id", "in", list(keys))])
+            for event in self.search_fetch(
+                [("bounce_message_id", "in", list(keys))], ["bounce_message_id", "recipient"]
+            )
         }
-        created = self.browse()
+        todo = []
         duplicates = 0
         for provider_event in provider_events:
             key = f"{provider_event.provider}:{provider_event.event_id}"
@@ -87,25 +92,79 @@ class MailBounceEvent(models.Model):
                 duplicates += 1
                 continue
             seen.add((key, recipient))
-            created |= self._create_from_provider_event(server, provider_event, key, recipient)
-        return created, duplicates
+            todo.append((provider_event, key, recipient))
+        return self._create_from_provider_events(server, todo), duplicates
 
     @api.model
-    def _create_from_provider_event(self, server, provider_event, key, recipient):
-        message_dict = {
-            "message_id": key,
-            "email_from": provider_event.provider,
-            "to": server.name if server else "",
-            "bounced_msg_ids": [],
-            "mmd_provider_message_id": provider_event.provider_message_id,
-            "body": provider_event.diagnostic,
-        }
-        trace = self._find_trace(recipient, provider_event.original_message_id, message_dict)
-        tracking = self.env["mail.tracking.email"]
-        original_message_id = provider_event.original_message_id
-        if not trace:
-            tracking = self._find_tracking(recipient, provider_event)
-            original_message_id = tracking.mail_message_id.message_id or original_message_id
+    def _create_from_provider_events(self, server, todo):
+        """Create and apply the events of ``todo`` (``[(ProviderEvent, key, recipient)]``)."""
+        if not todo:
+            return self.browse()
+        shared = {"bounced_msg_ids": []}
+        traces = self._find_traces(
+            [
+                {
+                    "recipient": recipient,
+                    "original_message_id": provider_event.original_message_id,
+                    "provider_message_id": provider_event.provider_message_id,
+                }
+                for provider_event, _key, recipient in todo
+            ],
+            shared,
+        )
+        vals_list, message_dicts, trackings = [], [], []
+        for (provider_event, key, recipient), trace in zip(todo, traces, strict=True):
+            tracking = self.env["mail.tracking.email"]
+            original_message_id = provider_event.original_message_id
+            if not trace:
+                tracking = self._find_tracking(recipient, provider_event)
+                original_message_id = tracking.mail_message_id.message_id or original_message_id
+            trackings.append(tracking)
+            message_dicts.append(
+                {
+                    "message_id": key,
+                    "email_from": provider_event.provider,
+                    "to": server.name if server else "",
+                    "bounced_msg_ids": [original_message_id] if original_message_id else [],
+                    "mmd_provider_message_id": provider_event.provider_message_id,
+                    "body": provider_event.diagnostic,
+                    "mmd_traces_by_message_id": shared.get("mmd_traces_by_message_id"),
+                }
+            )
+            vals_list.append(
+                self._prepare_provider_event_values(
+                    server,
+                    provider_event,
+                    key,
+                    recipient,
+                    trace=trace,
+                    tracking=tracking,
+                    original_message_id=original_message_id,
+                )
+            )
+        events = self.create(vals_list)
+        for event, (provider_event, _key, recipient), tracking in zip(
+            events, todo, trackings, strict=True
+        ):
+            if not event.trace_id and not tracking:
+                event._keep_provider_payload(provider_event)
+                _logger.info(
+                    "%s event %s for %r: no e-mail of this database found, kept in the log",
+                    provider_event.provider,
+                    provider_event.kind,
+                    recipient,
+                )
+        events._apply_events(dict(zip(events.ids, message_dicts, strict=True)))
+        for event, tracking in zip(events, trackings, strict=True):
+            if tracking and event.kind in ("hard", "soft"):
+                tracking.filtered(lambda t: t.state != "bounced")._set_bounced()
+                tracking.failure_reason = event.diagnostic or False
+        return events
+
+    @api.model
+    def _prepare_provider_event_values(
+        self, server, provider_event, key, recipient, *, trace, tracking, original_message_id
+    ):
         result = BounceResult(
             recipient=recipient,
             kind=provider_event.kind,
@@ -118,58 +177,57 @@ class MailBounceEvent(models.Model):
             if provider_event.kind in ("hard", "soft", "delayed", "complaint")
             else self.env["mail.delivery.error"]
         )
-        event = self.create(
-            {
-                "kind": provider_event.kind,
-                "recipient": recipient,
-                "state": "matched" if trace or tracking else "unmatched",
-                "smtp_code": provider_event.smtp_code or 0,
-                "status": provider_event.status or False,
-                "diagnostic": provider_event.diagnostic or False,
-                "reporting_mta": provider_event.reporting_mta or False,
-                "remote_mta": provider_event.remote_mta or False,
-                "original_message_id": original_message_id or False,
-                "feedback_type": provider_event.feedback_type or False,
-                "bounce_message_id": key,
-                "delivery_error_id": entry.id,
-                "trace_id": trace.id,
-                "mailing_id": trace.mass_mailing_id.id,
-                "provider": provider_event.provider,
-                "mail_server_id": server.id if server else False,
-                "provider_classification": provider_event.classification or False,
-                "provider_message_id": provider_event.provider_message_id or False,
-                "provider_suppressed": provider_event.suppressed,
-                "tracking_email_id": tracking.id,
-            }
-        )
-        if not trace and not tracking:
-            event._keep_provider_payload(provider_event)
-            _logger.info(
-                "%s event %s for %r: no e-mail of this database found, kept in the log",
-                provider_event.provider,
-                provider_event.kind,
-                recipient,
-            )
-        if original_message_id:
-            message_dict["bounced_msg_ids"] = [original_message_id]
-        event.action_taken = event._apply(message_dict)
-        if tracking and event.kind in ("hard", "soft"):
-            tracking.filtered(lambda t: t.state != "bounced")._set_bounced()
-            tracking.failure_reason = event.diagnostic or False
-        return event
+        return {
+            "kind": provider_event.kind,
+            "recipient": recipient,
+            "state": "matched" if trace or tracking else "unmatched",
+            "smtp_code": provider_event.smtp_code or 0,
+            "status": provider_event.status or False,
+            "diagnostic": provider_event.diagnostic or False,
+            "reporting_mta": provider_event.reporting_mta or False,
+            "remote_mta": provider_event.remote_mta or False,
+            "original_message_id": original_message_id or False,
+            "feedback_type": provider_event.feedback_type or False,
+            "bounce_message_id": key,
+            "delivery_error_id": entry.id,
+            "trace_id": trace.id,
+            "mailing_id": trace.mass_mailing_id.id,
+            "provider": provider_event.provider,
+            "mail_server_id": server.id if server else False,
+            "provider_classification": provider_event.classification or False,
+            "provider_message_id": provider_event.provider_message_id or False,
+            "provider_suppressed": provider_event.suppressed,
+            "tracking_email_id": tracking.id,
+        }
 
     @api.model
-    def _find_trace(self, recipient, original_message_id, message_dict):
-        """The provider's message id (from the server's reply at sending) first."""
-        provider_message_id = message_dict.get("mmd_provider_message_id")
-        if provider_message_id:
-            domain = [("provider_message_id", "=", provider_message_id)]
-            if recipient:
-                domain.append(("email", "=ilike", recipient))
-            trace = self.env["mailing.trace"].sudo().search(domain, order="id desc", limit=1)
-            if trace:
-                return trace
-        return super()._find_trace(recipient, original_message_id, message_dict)
+    def _find_traces(self, keys, message_dict):
+        """The provider's message id (from the server's reply at sending) first, for
+        the whole batch in one query."""
+        Trace = self.env["mailing.trace"].sudo()
+        provider_ids = {
+            key["provider_message_id"] for key in keys if key.get("provider_message_id")
+        }
+        found = [Trace] * len(keys)
+        if provider_ids:
+            rows = [
+                bounce_batch.TraceRow(trace.id, trace.email, trace.provider_message_id)
+                for trace in Trace.search_fetch(
+                    [("provider_message_id", "in", list(provider_ids))],
+                    ["email", "provider_message_id", "message_id", "mass_mailing_id"],
+                )
+            ]
+            for index, key in enumerate(keys):
+                trace_id = bounce_batch.pick_trace(
+                    rows, [key.get("provider_message_id")], key["recipient"]
+                )
+                found[index] = Trace.browse(trace_id) if trace_id else Trace
+        missing = [index for index, trace in enumerate(found) if not trace]
+        if missing:
+            others = super()._find_traces([keys[index] for index in missing], message_dict)
+            for index, trace in zip(missing, others, strict=True):
+                found[index] = trace
+        return self._prefetch_together(found)
 
     @api.model
     def _find_tracking(self, recipient, provider_event):
@@ -215,7 +273,7 @@ class MailBounceEvent(models.Model):
     # APPLICATION
     # ------------------------------------------------------------
 
-    def _apply(self, message_dict):
+    def _apply(self, rules, message_dict, plan):
         if self.kind == "unsubscribed":
             return self._apply_unsubscribed(message_dict)
         if self.kind == "rejected":
@@ -223,7 +281,7 @@ class MailBounceEvent(models.Model):
                 "Logged only: the sending service refused to send this e-mail (%(reason)s).",
                 reason=self.diagnostic or self.provider_classification or "-",
             )
-        return super()._apply(message_dict)
+        return super()._apply(rules, message_dict, plan)
 
     def _apply_unsubscribed(self, message_dict):
         if self.recipient:

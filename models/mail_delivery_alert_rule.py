@@ -296,6 +296,15 @@ class MailDeliveryAlertRule(models.Model):
         )
 
     @api.model
+    def _alert_bounce_events(self, events_sudo):
+        """The bounces and complaints of a batch came back: the mailings' rates judged
+        once for the batch, the documents' responsibles alerted per event."""
+        events_sudo = events_sudo.filtered(lambda e: e.kind in ("hard", "soft", "complaint"))
+        self._check_mailings(events_sudo.mailing_id)
+        for event_sudo in events_sudo.filtered(lambda e: not e.mailing_id):
+            self._alert_bounce_event(event_sudo)
+
+    @api.model
     def _alert_bounce_event(self, event_sudo):
         """A bounce or complaint came back: alert the document's responsible, or
         judge the mailing's rate."""
@@ -348,13 +357,26 @@ class MailDeliveryAlertRule(models.Model):
         :return: the mailings paused now
         """
         paused = self.env["mailing.mailing"]
-        rules = self.sudo().search([("scope", "=", "mailing")])
-        if not rules or not mailings:
+        if not mailings:
             return paused
-        stats = self._get_mailing_stats(mailings)
-        for mailing in mailings.sudo():
-            if mailing.mmd_paused or mailing.mmd_resumed:
-                continue
+        rules = self.sudo().search_fetch(
+            [("scope", "=", "mailing")],
+            [
+                "trigger_failed",
+                "trigger_bounced",
+                "trigger_complaint",
+                "rate_threshold",
+                "min_sample",
+                "pause_mailing",
+            ],
+        )
+        if not rules:
+            return paused
+        # judged after every batch of bounces: read the two flags, not the mailings' bodies
+        mailings.sudo().fetch(["mmd_paused", "mmd_resumed"])
+        mailings = mailings.sudo().filtered(lambda m: not m.mmd_paused and not m.mmd_resumed)
+        stats = self._get_mailing_stats(mailings) if mailings else {}
+        for mailing in mailings:
             counts = stats.get(mailing.id, {})
             processed = counts.get("processed", 0)
             if not processed:

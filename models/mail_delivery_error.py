@@ -240,6 +240,17 @@ class MailDeliveryError(models.Model):
         ]
         return delivery_errors.Matcher(rules)
 
+    @tools.ormcache("category")
+    def _get_category_entry_id(self, category):
+        """The id of the first entry of ``category`` (the entry of every complaint, of
+        every automatic reply), cached until an entry changes."""
+        return (
+            self.sudo()
+            .with_context(active_test=True)
+            .search([("category", "=", category)], order="priority desc", limit=1)
+            .id
+        )
+
     @api.model
     def _classify(self, diagnostic="", smtp_code=None, status=None, recipient=""):
         """Match one failure against the registry.

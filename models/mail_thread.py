@@ -1,6 +1,9 @@
 import logging
 import xmlrpc.client
 from email import policy
+from email.errors import HeaderParseError
+from email.header import decode_header
+from email.header import make_header
 from email.parser import BytesParser
 
 from psycopg2 import errors as pg_errors
@@ -10,8 +13,10 @@ from odoo import models
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import email_normalize
 from odoo.tools import email_split
+from odoo.tools.mail import generate_tracking_message_id
 
 from ..tools import bounce as bounce_parser
+from ..tools import bounce_batch
 
 _logger = logging.getLogger(__name__)
 
@@ -47,6 +52,10 @@ class MailThread(models.AbstractModel):
         flags an IMAP message as seen whatever its processing raised."""
         try:
             with self.env.cr.savepoint():
+                bounce = self._mmd_read_bounce_alias_message(self._mmd_message_bytes(message))
+                if bounce:
+                    self.env["mail.bounce.event"].sudo()._process_bounce_message(*bounce)
+                    return False
                 return super().message_process(
                     model,
                     message,
@@ -75,6 +84,71 @@ class MailThread(models.AbstractModel):
             )
             self.env["mail.bounce.deferred"].sudo()._defer(raw, message_id, error)
             return False
+
+    @api.model
+    def _mmd_read_bounce_alias_message(self, raw):
+        """``(email message, message values)`` of ``raw`` when it is addressed (To,
+        Delivered-To) to a bounce alias of the database, ``None`` otherwise.
+
+        Core's gateway parses such a message whole (its body, its attachments, its
+        author's contact) and routes it to its bounce handling, which the addon
+        replaces: the addon reads only what its bounce processing needs (Message-ID,
+        sender, recipients, the Message-IDs the bounce answers), with the plain policy
+        its bounce parser reads with. Any other message goes through core's gateway as
+        before (a DSN sent to another address included).
+        """
+        headers = BytesParser(policy=policy.compat32).parsebytes(raw, headersonly=True)
+        addressed_to = ",".join(
+            self._mmd_header_text(value)
+            for name in ("Delivered-To", "To")
+            for value in headers.get_all(name) or []
+        )
+        if not addressed_to:
+            return None
+        addresses = {
+            email_normalize(address) or address.lower() for address in email_split(addressed_to)
+        }
+        aliases = set(
+            self.env["mail.alias.domain"]
+            .sudo()
+            .search([("bounce_alias", "!=", False)])
+            .mapped("bounce_email")
+        )
+        if not addresses & aliases and not self.env["mail.bounce.event"]._find_verp_trace(
+            addressed_to
+        ):
+            return None
+        email_message = BytesParser(policy=policy.compat32).parsebytes(raw)
+        text = {
+            name: " ".join(self._mmd_header_text(v) for v in headers.get_all(name) or [])
+            for name in ("Message-Id", "From", "References", "In-Reply-To")
+        }
+        message_dict = {
+            "message_id": text["Message-Id"].strip() or generate_tracking_message_id("missingid"),
+            "email_from": text["From"],
+            "to": addressed_to,
+            "body": "",
+            "references": text["References"],
+            "in_reply_to": text["In-Reply-To"].strip(),
+            # read by the bounce parser as received (``mmd_raw`` would keep it whole)
+            "mmd_bytes": raw,
+        }
+        # core's bounce values without their look-ups (the addon matches by Message-ID
+        # and address itself); read by core when a message cannot be read at all
+        # (``mail.bounce.event._apply_unknown``)
+        message_dict["bounced_msg_ids"] = bounce_batch.bounced_message_ids(
+            email_message, message_dict["in_reply_to"], message_dict["references"]
+        )
+        message_dict.update(is_bounce=True, mmd_email_message=email_message)
+        return email_message, message_dict
+
+    @api.model
+    def _mmd_header_text(self, value):
+        """A header value read with the plain policy, as text (encoded words decoded)."""
+        try:
+            return str(make_header(decode_header(str(value))))
+        except (LookupError, UnicodeError, ValueError, HeaderParseError):
+            return str(value)
 
     @api.model
     def _mmd_message_bytes(self, message):

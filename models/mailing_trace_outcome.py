@@ -21,7 +21,10 @@ class MailingTrace(models.Model):
 
     def write(self, vals):
         res = super().write(vals)
-        if "trace_status" in vals or vals.get("links_click_datetime"):
+        # the bounce processing applies them once for its batch (``mail.bounce.event``)
+        if (
+            "trace_status" in vals or vals.get("links_click_datetime")
+        ) and not self.env.context.get("mmd_outcome_tags_later"):
             self._apply_outcome_tags()
         return res
 

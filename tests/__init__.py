@@ -1,4 +1,5 @@
 from . import test_blocked_address
+from . import test_bounce_batch
 from . import test_bounce_gateway_corpus
 from . import test_bounce_processing
 from . import test_dashboard
