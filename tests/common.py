@@ -156,7 +156,7 @@ class DeliveryCommon(MassMailCommon):
             self.real_smtp() if real else nullcontext(),
             mute_logger(
                 "odoo.addons.mail.models.mail_mail",
-                "odoo.addons.mass_mailing_delivery.models.mail_mail",
+                "odoo.addons.mass_mailing_delivery.models.mail_mail.failure",
             ),
         ):
             message = record.message_post(

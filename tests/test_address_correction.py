@@ -13,7 +13,7 @@ from .common import install_italian
 
 MUTED = (
     "odoo.addons.mail.models.mail_mail",
-    "odoo.addons.mass_mailing_delivery.models.mail_mail",
+    "odoo.addons.mass_mailing_delivery.models.mail_mail.failure",
 )
 
 

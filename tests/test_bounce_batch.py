@@ -157,7 +157,7 @@ class TestBounceBatchWebhook(DeliveryCommon, HttpCase):
         )
         return json.dumps(events).encode()
 
-    @mute_logger("odoo.addons.mass_mailing_delivery.models.ir_mail_server_provider")
+    @mute_logger("odoo.addons.mass_mailing_delivery.models.ir_mail_server.provider")
     def test_sendgrid_batch_of_100_over_http(self):
         traces = self.sent_traces(100, "http")
         body = self.batch(traces)

@@ -38,7 +38,7 @@ class TestBounceGatewayCorpus(DeliveryCommon):
 
     @mute_logger(
         "odoo.addons.mail.models.mail_thread",
-        "odoo.addons.mass_mailing_delivery.models.mail_bounce_event",
+        "odoo.addons.mass_mailing_delivery.models.mail_bounce_event.event",
         "odoo.addons.mass_mailing_delivery.tools.bounce",
     )
     def test_every_corpus_message_through_the_gateway(self):

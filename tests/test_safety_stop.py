@@ -22,7 +22,7 @@ INCIDENT_FIRST = 59
 
 MUTED = (
     "odoo.addons.mail.models.mail_mail",
-    "odoo.addons.mass_mailing_delivery.models.mail_mail",
+    "odoo.addons.mass_mailing_delivery.models.mail_mail.failure",
 )
 
 

@@ -193,7 +193,7 @@ class TestSentLog(DeliveryCommon):
         )
         message = self.post_and_send(self.invoice, customer, real=False)
         self.assertFalse(self.invoice.activity_ids)
-        with mute_logger("odoo.addons.mass_mailing_delivery.models.mail_bounce_event"):
+        with mute_logger("odoo.addons.mass_mailing_delivery.models.mail_bounce_event.event"):
             events = self.receive(
                 self.make_dsn(
                     "ben@customer.example",

@@ -89,7 +89,7 @@ class TestSMTPFaults(DeliveryCommon):
 
     @mute_logger(
         "odoo.addons.mail.models.mail_mail",
-        "odoo.addons.mass_mailing_delivery.models.mail_mail",
+        "odoo.addons.mass_mailing_delivery.models.mail_mail.failure",
     )
     def test_mixture_of_faults_in_one_batch(self):
         emails = [
@@ -347,8 +347,8 @@ class TestSMTPFaults(DeliveryCommon):
 
     @mute_logger(
         "odoo.addons.mail.models.mail_mail",
-        "odoo.addons.mass_mailing_delivery.models.mail_mail",
-        "odoo.addons.mass_mailing_delivery.models.ir_mail_server",
+        "odoo.addons.mass_mailing_delivery.models.mail_mail.failure",
+        "odoo.addons.mass_mailing_delivery.models.ir_mail_server.smtp",
     )
     def test_mixture_of_faults_across_2000_recipients(self):
         """2,000 recipients through the loopback server, over four runs of the mail queue

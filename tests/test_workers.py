@@ -172,7 +172,7 @@ class TestWorkers(TransactionCase):
     @mute_logger(
         "odoo.addons.mail.models.mail_mail",
         "odoo.sql_db",
-        "odoo.addons.mass_mailing_delivery.models.mail_mail",
+        "odoo.addons.mass_mailing_delivery.models.mail_mail.failure",
     )
     def test_two_workers_on_one_mail_queue_send_each_mail_once(self):
         emails = [f"worker.{idx}@example.com" for idx in range(40)]
@@ -782,7 +782,7 @@ class TestWorkers(TransactionCase):
 
     @mute_logger(
         "odoo.addons.mail.models.mail_thread",
-        "odoo.addons.mass_mailing_delivery.models.mail_bounce_event",
+        "odoo.addons.mass_mailing_delivery.models.mail_bounce_event.event",
         "odoo.sql_db",
     )
     def test_two_workers_on_one_busy_bounce_mailbox_count_exactly(self):
@@ -838,8 +838,8 @@ class TestWorkers(TransactionCase):
 
     @mute_logger(
         "odoo.addons.mail.models.mail_thread",
-        "odoo.addons.mass_mailing_delivery.models.mail_bounce_event",
-        "odoo.addons.mass_mailing_delivery.models.mail_thread",
+        "odoo.addons.mass_mailing_delivery.models.mail_bounce_event.event",
+        "odoo.addons.mass_mailing_delivery.models.mail_thread.bounce_alias",
         "odoo.sql_db",
     )
     def test_a_bounce_a_concurrent_worker_made_fail_is_processed_again(self):

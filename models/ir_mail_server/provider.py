@@ -6,14 +6,14 @@ from odoo import api
 from odoo import fields
 from odoo import models
 
-from ..tools import providers
-from ..tools.providers import PROVIDER_SELECTION
-from ..tools.providers import brevo
-from ..tools.providers import mailgun
-from ..tools.providers import maillog
-from ..tools.providers import postmark
-from ..tools.providers import sendgrid
-from ..tools.providers import ses
+from ...tools import providers
+from ...tools.providers import PROVIDER_SELECTION
+from ...tools.providers import brevo
+from ...tools.providers import mailgun
+from ...tools.providers import maillog
+from ...tools.providers import postmark
+from ...tools.providers import sendgrid
+from ...tools.providers import ses
 
 _logger = logging.getLogger(__name__)
 

@@ -7,10 +7,10 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 from odoo.tools import email_normalize
 
-from ..tools import delivery_report
-from ..tools import mailing_figures
-from ..tools.delivery_report import FAILURE_TYPE_REASONS
-from ..tools.delivery_report import IGNORED_REASONS
+from ...tools import delivery_report
+from ...tools import mailing_figures
+from ...tools.delivery_report import FAILURE_TYPE_REASONS
+from ...tools.delivery_report import IGNORED_REASONS
 
 #: trace statuses of a mail that left Odoo
 SENT_STATUSES = ("sent", "open", "reply", "bounce")

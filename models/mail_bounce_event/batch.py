@@ -12,7 +12,7 @@ from odoo.osv import expression
 from odoo.tools import SQL
 from odoo.tools import html2plaintext
 
-from ..tools import bounce_batch
+from ...tools import bounce_batch
 
 #: how far back a bounce without Message-ID is matched to a trace by recipient
 RECENT_TRACE_DAYS = 30

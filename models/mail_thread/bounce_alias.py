@@ -15,8 +15,8 @@ from odoo.tools import email_normalize
 from odoo.tools import email_split
 from odoo.tools.mail import generate_tracking_message_id
 
-from ..tools import bounce as bounce_parser
-from ..tools import bounce_batch
+from ...tools import bounce as bounce_parser
+from ...tools import bounce_batch
 
 _logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from odoo.addons.base.models.ir_mail_server import MailDeliveryException
 from odoo.tools import email_normalize
 from odoo.tools import email_split
 
-from ..tools.providers import reference
+from ...tools.providers import reference
 
 _logger = logging.getLogger(__name__)
 

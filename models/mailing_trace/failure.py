@@ -3,7 +3,7 @@ from odoo import models
 from odoo.osv import expression
 from odoo.tools import email_normalize
 
-from ..tools import delivery_report
+from ...tools import delivery_report
 
 FAILED_STATUSES = ("error", "bounce")
 

@@ -5,7 +5,7 @@ from odoo import api
 from odoo import fields
 from odoo import models
 
-from .mailing_mailing_outcome import OUTCOME_TAG_FIELDS
+from ..mailing_mailing.outcome import OUTCOME_TAG_FIELDS
 
 _logger = logging.getLogger(__name__)
 

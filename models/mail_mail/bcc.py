@@ -2,9 +2,9 @@ from odoo import models
 from odoo import tools
 from odoo.tools import email_normalize
 
-from ..tools import archive_copy
-from ..tools import verp
-from .ir_mail_server import ARCHIVE_COPY_HEADER
+from ...tools import archive_copy
+from ...tools import verp
+from ..ir_mail_server.smtp import ARCHIVE_COPY_HEADER
 
 
 class MailMail(models.Model):

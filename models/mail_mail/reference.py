@@ -1,7 +1,7 @@
 from odoo import models
 from odoo.tools import email_normalize
 
-from ..tools.providers import reference
+from ...tools.providers import reference
 
 
 class MailMail(models.Model):

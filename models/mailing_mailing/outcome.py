@@ -7,7 +7,7 @@ from odoo import models
 from odoo.tools import SQL
 from odoo.tools import email_normalize
 
-from ..tools import mailing_figures
+from ...tools import mailing_figures
 
 #: Outcome -> name of the mailing's tag field.
 

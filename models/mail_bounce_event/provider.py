@@ -7,9 +7,9 @@ from odoo import fields
 from odoo import models
 from odoo.tools import email_normalize
 
-from ..tools import bounce_batch
-from ..tools.bounce import BounceResult
-from ..tools.providers import PROVIDER_SELECTION
+from ...tools import bounce_batch
+from ...tools.bounce import BounceResult
+from ...tools.providers import PROVIDER_SELECTION
 
 _logger = logging.getLogger(__name__)
 

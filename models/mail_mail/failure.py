@@ -9,9 +9,9 @@ from odoo import models
 from odoo import tools
 from odoo.osv import expression
 
-from ..tools import delivery_report
-from ..tools import verp
-from .ir_mail_server import SMTPReconnectError
+from ...tools import delivery_report
+from ...tools import verp
+from ..ir_mail_server.smtp import SMTPReconnectError
 
 _logger = logging.getLogger(__name__)
 

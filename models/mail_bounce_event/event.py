@@ -11,10 +11,10 @@ from odoo.osv import expression
 from odoo.tools import email_normalize
 from odoo.tools import email_split
 
-from ..tools import bounce as bounce_parser
-from ..tools import bounce_batch
-from ..tools import delivery_errors
-from ..tools import verp
+from ...tools import bounce as bounce_parser
+from ...tools import bounce_batch
+from ...tools import delivery_errors
+from ...tools import verp
 
 _logger = logging.getLogger(__name__)
 # flufl.bounce logs a detector's traceback before re-raising; tools/bounce/ catches it and
