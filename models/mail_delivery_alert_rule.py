@@ -9,8 +9,8 @@ from odoo import models
 from odoo.tools import email_normalize
 
 from ..tools import failure_rate
-from .mail_sent_log import ID_FACTOR
-from .mail_sent_log import SOURCE_OFFSETS
+from .mail_sent_log.log import ID_FACTOR
+from .mail_sent_log.log import SOURCE_OFFSETS
 
 _logger = logging.getLogger(__name__)
 

@@ -61,7 +61,7 @@ class MailDeliveryError(models.Model):
     matching rules (SMTP reply code range, RFC 3463 enhanced status code or prefix,
     a regular expression on the diagnostic text, a provider). Failures are matched
     against the whole registry by the pure-Python matcher of
-    ``tools/delivery_errors.py``: the most specific matching entry wins, then the
+    ``tools/delivery_errors/``: the most specific matching entry wins, then the
     highest priority. The registry is seeded (``data/mail_delivery_error_data.xml``,
     ``noupdate``), translated, and extended by managers.
     """

@@ -1,4 +1,4 @@
-"""The delivery error registry core (``tools/delivery_errors.py``) and its seed data, without a
+"""The delivery error registry core (``tools/delivery_errors/``) and its seed data, without a
 database: SMTP reply parsing, provider detection, rule specificity and priority, the RFC 3463
 fallback, robustness against odd input, the matcher cache, and the seeded entries with their
 translations.

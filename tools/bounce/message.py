@@ -142,7 +142,7 @@ class BounceResult:
     """The outcome for one recipient of one message of the bounce mailbox.
 
     ``kind`` is one of :data:`KINDS`; ``category`` and ``permanence`` come from the delivery
-    error registry's matcher (``tools/delivery_errors.py``).
+    error registry's matcher (``tools/delivery_errors/``).
     """
 
     recipient: str = ""
@@ -215,7 +215,7 @@ class Parts:
         return self.cache["report"]
 
 
-# ---- registry (tools/delivery_errors.py) ----
+# ---- registry (tools/delivery_errors/) ----
 
 
 #: the rule-less matcher used when the seed data cannot be read (built once)
