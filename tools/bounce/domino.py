@@ -8,9 +8,9 @@ often in the server's language and charset (ISO-2022-JP). Older Notes SMTP gatew
 
 import re
 
+from .helpers import paragraph_after
 from .message import Found
 from .message import normalize_address
-from .message import paragraph_after
 
 NAME = "domino"
 

@@ -16,12 +16,12 @@ is completed from ``X-Failed-Recipients`` or the envelope of the copied message.
 
 import re
 
+from .helpers import local_recipient
 from .message import ADDRESS_RE
 from .message import Found
 from .message import addresses
 from .message import command_of
 from .message import header
-from .message import local_recipient
 from .message import normalize_address
 
 NAME = "exim"

@@ -8,11 +8,11 @@ was: 550 5.1.1 ...".
 
 import re
 
+from .helpers import paragraph_after
+from .helpers import sender_address
 from .message import Found
 from .message import command_of
 from .message import normalize_address
-from .message import paragraph_after
-from .message import sender_address
 
 NAME = "gmail"
 

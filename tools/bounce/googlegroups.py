@@ -5,10 +5,10 @@ comes from the format: the sender is not allowed to post, RFC 3463 ``5.7.1`` ("d
 authorized, message refused"). Not evidence about the group's address: soft.
 """
 
+from .helpers import sender_address
 from .message import Found
 from .message import addresses
 from .message import header
-from .message import sender_address
 
 NAME = "googlegroups"
 

@@ -16,9 +16,9 @@ Verizon's word that the number (the address) does not exist.
 
 import re
 
+from .helpers import sender_address
 from .message import Found
 from .message import addresses
-from .message import sender_address
 
 NAME = "verizon"
 

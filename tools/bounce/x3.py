@@ -8,9 +8,9 @@ gateway for ...").
 
 import re
 
+from .helpers import paragraph_after
 from .message import Found
 from .message import normalize_address
-from .message import paragraph_after
 
 NAME = "x3"
 
