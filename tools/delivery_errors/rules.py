@@ -113,7 +113,7 @@ def _code_score(code_range):
 
 # ---- literal pre-filter: substrings one of which any match of a rule's regex must contain ----
 
-_REPEATS = {
+_LITERAL_REPEATS = {
     sre_constants.MAX_REPEAT,
     sre_constants.MIN_REPEAT,
     getattr(sre_constants, "POSSESSIVE_REPEAT", sre_constants.MAX_REPEAT),
@@ -126,7 +126,7 @@ def _item_literals(op, av):
         return _sequence_literals(av[-1])
     if op == getattr(sre_constants, "ATOMIC_GROUP", None):
         return _sequence_literals(av)
-    if op in _REPEATS and av[0] >= 1:
+    if op in _LITERAL_REPEATS and av[0] >= 1:
         return _sequence_literals(av[2])
     if op == sre_constants.BRANCH:
         branches = [_sequence_literals(branch) for branch in av[1]]
