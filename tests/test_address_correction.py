@@ -110,3 +110,24 @@ class TestAddressCorrectionUi(HttpCase):
                 self.assertFalse(
                     self.env["mail.blacklist"].search([("email", "=", "old.tour@nouser.example")])
                 )
+                # the offer declined: the block stays, the banner is gone
+                kept = self.env["res.partner"].create(
+                    {"name": "Kept Tour", "email": "kept.tour@nouser.example"}
+                )
+                self.env["mail.blacklist"].sudo()._add_with_reason(
+                    "kept.tour@nouser.example",
+                    "hard_bounce",
+                    evidence="5.1.1 550 5.1.1 User unknown",
+                )
+                kept.email = "kept.new@customer.example"
+                self.assertTrue(kept.mmd_previous_email_blocked)
+                self.start_tour(
+                    f"/odoo/action-contacts.action_contacts/{kept.id}",
+                    "mass_mailing_delivery_address_correction_keep_tour",
+                    login="admin",
+                )
+                kept.invalidate_recordset()
+                self.assertFalse(kept.mmd_previous_email)
+                self.assertTrue(
+                    self.env["mail.blacklist"].search([("email", "=", "kept.tour@nouser.example")])
+                )

@@ -40,3 +40,25 @@ registry.category("web_tour.tours").add("mass_mailing_delivery_address_correctio
         },
     ],
 });
+
+/* The same offer declined: the banner's *Keep it* dismisses it, the block stays. */
+registry.category("web_tour.tours").add("mass_mailing_delivery_address_correction_keep_tour", {
+    steps: () => [
+        {
+            content: "The contact says its previous address is still blocked",
+            trigger: ".o_form_view .o_mmd_previous_email:contains('kept.tour@nouser.example')",
+            timeout: 30000,
+        },
+        {
+            content: "Offer declined: keep the block",
+            trigger: ".o_form_view .o_mmd_previous_email button[name='action_mmd_keep_previous_block']",
+            timeout: 30000,
+            run: "click",
+        },
+        {
+            content: "The banner is gone, without a dialog",
+            trigger: "body:not(:has(.modal)) .o_action_manager .o_form_view:not(:has(.o_mmd_previous_email))",
+            timeout: 30000,
+        },
+    ],
+});

@@ -83,13 +83,14 @@ function countedList(label, trigger, home, countFrom = null) {
 }
 
 /* Bounce log: the refusal at sending and the bounce of the same 5.1.1, each row's form,
-   its mailing and its recipient's trace. */
+   its mailing and its recipient's trace, whose *Correct the address* opens the contact. */
 registry.category("web_tour.tours").add("mass_mailing_delivery_bounce_log_tour", {
     steps: () => {
         const list = ".o_list_view .o_data_row";
         const steps = [{ content: "The bounce log lists the story's answers", trigger: list }];
         for (const email of ["marco.bianchi", "sofia.lopez"]) {
             const form = `.o_form_view .o_field_widget[name='recipient']:contains('${email}')`;
+            const trace = `.o_form_view .o_field_widget[name='email']:contains('${email}')`;
             steps.push(
                 {
                     content: `Open ${email}'s line`,
@@ -108,12 +109,35 @@ registry.category("web_tour.tours").add("mass_mailing_delivery_bounce_log_tour",
                     ".o_form_view .o_field_widget[name='subject']",
                     form
                 ),
-                ...visit(
-                    `${email}'s trace`,
-                    ".o_form_view .o_field_widget[name='trace_id'] a",
-                    `.o_form_view .o_field_widget[name='email']:contains('${email}')`,
-                    form
-                ),
+                {
+                    content: `Click ${email}'s trace`,
+                    trigger: ".o_form_view .o_field_widget[name='trace_id'] a",
+                    run: "click",
+                },
+                { content: `${email}'s trace opens its view`, trigger: trace },
+                noErrorDialog(`${email}'s trace`),
+                ownTitle(`${email}'s trace`),
+                {
+                    content: `${email}'s trace: correct the address`,
+                    trigger: ".o_form_view button.o_mmd_correct_address",
+                    run: "click",
+                },
+                {
+                    content: `${email}'s contact opens on the address to correct`,
+                    trigger: ".o_form_view .o_field_widget[name='email'] input",
+                    run() {
+                        const input = document.querySelector(
+                            ".o_form_view .o_field_widget[name='email'] input"
+                        );
+                        if (!input.value.includes(email)) {
+                            throw new Error(`The contact's e-mail is ${input.value}`);
+                        }
+                    },
+                },
+                noErrorDialog(`${email}'s contact`),
+                ownTitle(`${email}'s contact`),
+                ...back(`${email}'s contact`, trace),
+                ...back(`${email}'s trace`, form),
                 ...back(`${email}'s line`, list)
             );
         }
