@@ -327,6 +327,29 @@ def test_cli_on_the_whole_corpus():
     assert len(rows) >= len(CORPUS_FILES)
 
 
+def test_cli_reads_an_mbox_file_message_by_message(tmp_path):
+    """Two bounces in one mbox file (envelope lines "From sender date") give the
+    recipients of both; a "From " line inside a message does not split it."""
+    first = _raw("handmade/rfc3464_hard_511.eml")
+    second = _raw(CORPUS_FILES[0])
+    envelope = b"From MAILER-DAEMON  Thu Jul  2 12:05:05 2020\n"
+    body_line = b"\nFrom the desk of nobody\n"
+    mbox = tmp_path / "bounces.mbox"
+    mbox.write_bytes(envelope + first + body_line + b"\n" + envelope + second)
+    process = subprocess.run(
+        [sys.executable, "-m", "tools.bounce", str(mbox)],
+        cwd=ADDON_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    rows = [json.loads(line) for line in process.stdout.splitlines()]
+    expected = [result.recipient for raw in (first, second) for result in bounce.parse_bounce(raw)]
+    assert [row["recipient"] for row in rows] == expected
+    assert len(expected) >= 2
+
+
 # ---- fuzzing ----
 
 

@@ -1,14 +1,32 @@
 """``python3 -m tools.bounce FILE...`` (or ``--stdin``: file names one a line on the standard
-input): one JSON object per recipient per line, with the file name; exit 0."""
+input): one JSON object per recipient per line, with the file name; exit 0. A file in mbox
+format is read message by message."""
 
 import gc
 import json
 import logging
+import re
 import sys
 
 from . import MAX_SIZE
 from . import BounceResult
 from . import parse_bounce
+
+#: the envelope line that starts each message of an mbox file ("From sender asctime")
+MBOX_SEPARATOR_RE = re.compile(
+    rb"^From \S+ +\w{3} \w{3} +\d{1,2} \d{1,2}:\d{2}:\d{2} (?:\S+ )?\d{4}\s*$", re.M
+)
+
+
+def _messages(raw):
+    """The messages of a file: each message of an mbox file (two envelope lines or more),
+    else the file itself. A line "From ..." inside a message is not an envelope line
+    unless it has the envelope's sender-and-date form."""
+    if not MBOX_SEPARATOR_RE.match(raw):
+        return [raw]
+    starts = [match.start() for match in MBOX_SEPARATOR_RE.finditer(raw)]
+    ends = [*starts[1:], len(raw)]
+    return [raw[start:end] for start, end in zip(starts, ends, strict=True)]
 
 
 def _cli_lines(path):
@@ -21,7 +39,8 @@ def _cli_lines(path):
         return [json.dumps({"file": path, **row, "error": str(error)}, ensure_ascii=False)]
     return [
         json.dumps({"file": path, **result.as_dict()}, ensure_ascii=False)
-        for result in parse_bounce(raw)
+        for message in _messages(raw)
+        for result in parse_bounce(message)
     ]
 
 
