@@ -659,3 +659,84 @@ def test_local_program_exit_status_is_a_mailer_error():
     a mail system error (not an SMTP reply code 255)."""
     [result] = _parse("sisimai/lhost-sendmail-18.eml")
     assert (result.smtp_code, result.category, result.kind) == (None, "server_error", "soft")
+
+
+def _fields(result):
+    return (result.reader, result.kind, result.category, result.smtp_command, result.status)
+
+
+def test_qmail_reads_the_step_that_failed_and_the_remote_reply():
+    """qmail names the SMTP step in its own words ("does not like recipient": RCPT, "my name
+    was rejected": HELO); the server's words follow "Remote host said:"; a local delivery
+    gives qmail's own sentence and status "(#5.1.1)"."""
+    results = {r.recipient: r for r in _parse("sisimai/lhost-qmail-17.eml")}
+    unknown = results["userunknown@libsisimai.net"]
+    assert _fields(unknown) == ("qmail", "hard", "recipient_unknown", "RCPT", "5.1.1")
+    assert unknown.diagnostic.startswith("550 5.1.1 <userunknown@libsisimai.net>: Recipient")
+    assert (unknown.remote_mta, unknown.reporting_mta) == ("192.0.2.25", "nq.example.jp")
+    full = results["mailboxfull@libsisimai.net"]
+    assert _fields(full) == ("qmail", "soft", "mailbox_full", "RCPT", "5.2.2")
+    [helo] = _parse("sisimai/lhost-qmail-04.eml")
+    assert _fields(helo) == ("qmail", "soft", "sender_blocked", "HELO", "5.0.0")
+    assert helo.diagnostic == "501 5.0.0 Invalid domain name"
+    [local] = _parse("sisimai/lhost-qmail-21.eml")
+    assert _fields(local) == ("qmail", "hard", "recipient_unknown", "", "5.1.1")
+    assert local.diagnostic == "Sorry, no mailbox here by that name. (#5.1.1)"
+    # "(#4.4.3)I'm not going to try again": qmail-send's words joined to the reason
+    [ldap] = _parse("sisimai/lhost-qmail-05.eml")
+    assert (ldap.kind, ldap.status, ldap.diagnostic) == (
+        "soft",
+        "4.4.3",
+        "Unable to contact LDAP server. (#4.4.3)",
+    )
+
+
+def test_qmail_builds_with_another_introduction():
+    """A build that rewords the introduction (MessageLabs) keeps qmail's layout."""
+    [result] = _parse("flufl/qmail_04.txt")
+    assert _fields(result)[:4] == ("qmail", "hard", "recipient_unknown", "RCPT")
+    assert result.diagnostic == "550 userx@example.au... No such user"
+
+
+def test_opensmtpd_recipient_lines():
+    """OpenSMTPD: one "address: reason" line per recipient; a warning is a delay."""
+    results = {r.recipient: r for r in _parse("sisimai/lhost-opensmtpd-02.eml")}
+    assert {r.reader for r in results.values()} == {"opensmtpd"}
+    assert results["userunknown@example.jp"].diagnostic == (
+        "550 5.1.1 <userunknown@example.jp>... User Unknown"
+    )
+    assert results["mailboxfull@example.jp"].category == "mailbox_full"
+    [delayed] = _parse("sisimai/lhost-opensmtpd-04.eml")
+    assert (delayed.reader, delayed.kind, delayed.category) == (
+        "opensmtpd",
+        "delayed",
+        "network_error",
+    )
+    assert delayed.diagnostic == "Network error on destination MXs"
+
+
+def test_zoho_error_code_fields_and_delay_warning():
+    """Zoho Mail splits the reply in two ERROR_CODE fields; its delay warning names the
+    recipient in brackets after "The following addresses had fatal errors"."""
+    results = {r.recipient: r for r in _parse("sisimai/lhost-zoho-02.eml")}
+    mikeneko = results["mikeneko@example.co.jp"]
+    assert (mikeneko.reader, mikeneko.smtp_code, mikeneko.status) == ("zoho", 550, "5.2.1")
+    assert mikeneko.diagnostic == "550 5.2.1 <mikeneko@example.co.jp>... User Unknown"
+    assert results["sabineko@example.co.jp"].category == "mailbox_full"
+    [delayed] = _parse("sisimai/lhost-zoho-04.eml")
+    assert (delayed.reader, delayed.kind, delayed.smtp_code) == ("zoho", "delayed", 421)
+    assert delayed.diagnostic == "421 Host not reachable."
+
+
+def test_mimecast_items():
+    """Mimecast: the "-- " items; the next server's reply ("additional information") is
+    the diagnostic, not Mimecast's guess."""
+    [result] = _parse("sisimai/lhost-mimecast-02.eml")
+    assert (result.reader, result.recipient, result.status) == (
+        "mimecast",
+        "sabatora@example.net",
+        "5.7.54",
+    )
+    assert result.diagnostic == "5.7.54 SMTP; Unable to relay recipient in non-accepted domain"
+    [result] = _parse("sisimai/lhost-mimecast-01.eml")
+    assert result.diagnostic.startswith("5.4.1 Recipient address rejected: Access denied.")

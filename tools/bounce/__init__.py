@@ -46,9 +46,13 @@ from . import interscan
 from . import jmrp
 from . import kddi
 from . import mailmarshal
+from . import mimecast
+from . import opensmtpd
+from . import qmail
 from . import v5sendmail
 from . import verizon
 from . import x3
+from . import zoho
 from .message import KINDS
 from .message import MAX_DIAGNOSTIC
 from .message import MAX_SIZE
@@ -93,6 +97,10 @@ READERS = (
     googlegroups,
     gmail,
     exim,
+    qmail,
+    opensmtpd,
+    zoho,
+    mimecast,
     domino,
     exchange2003,
     kddi,

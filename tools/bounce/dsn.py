@@ -4,6 +4,7 @@ the report's ``Reporting-MTA``; the report text near the recipient when the bloc
 diagnostic.
 """
 
+import re
 from email.message import Message
 
 from .message import Found
@@ -17,6 +18,10 @@ from .message import text_near
 
 NAME = "rfc3464"
 RECIPIENT_FIELDS = ("final-recipient", "original-recipient")
+#: the comment of a Status field: ``5.1.10 (host/domain does not accept mail)``
+STATUS_COMMENT_RE = re.compile(r"^\s*[245]\.\d{1,3}\.\d{1,3}\s*\((.+)\)\s*$")
+#: Sendmail's transcript: a reply right after the line naming the host, before any command
+GREETING_REPLY_RE = re.compile(r"^\.\.\. while talking to [^\n]*:\n<<< [45]\d\d", re.M)
 
 
 def read(msg, parts):
@@ -66,13 +71,26 @@ def block_found(block, recipient, reporting, text):
     if raw.lower().startswith("x-unix") and diagnostic.isdigit():
         # the exit status of the local delivery program (Sendmail's "X-Unix; 255")
         diagnostic = f"local mailer error: exit {diagnostic}"
-    status = first_status(header(block, "Status"))
+    status_field = header(block, "Status")
+    status = first_status(status_field)
     context, near = text_near(text, recipient)
+    comment = STATUS_COMMENT_RE.search(status_field)
+    if not diagnostic and comment:
+        # "Status: 5.1.10 (host/domain does not accept mail)": the server's words (Oracle
+        # Communications Messaging Server) in the field's comment
+        diagnostic = comment.group(1).strip()
     if not diagnostic:
         diagnostic = near
-    # the failed command is often only in the report text ("in reply to end of DATA")
+    # the failed command is often only in the report text ("in reply to end of DATA"); a
+    # reply right after Sendmail's "... while talking to HOST.:", in a transcript where we
+    # sent no command (">>>"), answered the connection
     command = command_of(diagnostic) or command_of(context)
+    if not command and "\n>>> " not in text and GREETING_REPLY_RE.search(text):
+        command = "CONNECT"
     action = action_of(header(block, "Action"))
+    if header(block, "Action").strip().lower() == "expired":
+        # SendGrid's "Action: expired": given up when the message's time ran out (X.4.7)
+        action, status = "failed", status or "4.4.7"
     if not action and status:
         # no (or a non-standard) Action: the block's own Status tells 5.x.x and 2.x.x apart
         action = {"5": "failed", "2": "delivered"}.get(status[0], "")

@@ -32,6 +32,9 @@ COMMAND_CATEGORIES = {
     "MAIL": "sender_rejected",
 }
 
+#: the commands of the greeting: no sender or recipient named yet
+GREETING = ("CONNECT", "HELO", "EHLO")
+
 
 def failure_kind(category, permanence=None, status=None, smtp_code=None):
     """``hard`` or ``soft`` for a recipient whose delivery was given up: ``hard`` only for a
@@ -116,7 +119,15 @@ def refine(result):
     ):
         # a DNS answer the reporting server itself took for temporary (4.x.x)
         result.category = "network_error"
-    elif result.category in ("unknown", "server_error") and klass == "4":
+    elif (
+        result.category == "unknown"
+        or (result.category == "server_error" and not (result.status or "").startswith("4.3."))
+    ) and klass == "4":
+        # (X.3.X, RFC 3463: the receiving mail system itself failed, a server error)
         result.category = "expired"
     elif result.category == "unknown" and result.smtp_command in COMMAND_CATEGORIES:
+        result.category = COMMAND_CATEGORIES[result.smtp_command]
+    elif result.category == "server_error" and klass == "5" and result.smtp_command in GREETING:
+        # a permanent refusal of the connection or of the greeting ("501 Invalid domain
+        # name" for the HELO name) is about the sending host, not a fault of the server
         result.category = COMMAND_CATEGORIES[result.smtp_command]
