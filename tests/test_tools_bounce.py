@@ -327,15 +327,18 @@ def test_cli_on_the_whole_corpus():
     assert len(rows) >= len(CORPUS_FILES)
 
 
-def test_cli_reads_an_mbox_file_message_by_message(tmp_path):
+@pytest.mark.parametrize("ending", [b"\n", b"\r\n", b"\r"])
+def test_cli_reads_an_mbox_file_message_by_message(tmp_path, ending):
     """Two bounces in one mbox file (envelope lines "From sender date") give the
-    recipients of both; a "From " line inside a message does not split it."""
-    first = _raw("handmade/rfc3464_hard_511.eml")
-    second = _raw(CORPUS_FILES[0])
+    recipients of both, whatever the line endings; a "From " line inside a message does
+    not split it."""
+    first = _raw("handmade/rfc3464_hard_511.eml").replace(b"\r\n", b"\n")
+    second = _raw(CORPUS_FILES[0]).replace(b"\r\n", b"\n")
     envelope = b"From MAILER-DAEMON  Thu Jul  2 12:05:05 2020\n"
     body_line = b"\nFrom the desk of nobody\n"
     mbox = tmp_path / "bounces.mbox"
-    mbox.write_bytes(envelope + first + body_line + b"\n" + envelope + second)
+    data = envelope + first + body_line + b"\n" + envelope + second
+    mbox.write_bytes(data.replace(b"\n", ending))
     process = subprocess.run(
         [sys.executable, "-m", "tools.bounce", str(mbox)],
         cwd=ADDON_ROOT,
@@ -740,3 +743,33 @@ def test_mimecast_items():
     assert result.diagnostic == "5.7.54 SMTP; Unable to relay recipient in non-accepted domain"
     [result] = _parse("sisimai/lhost-mimecast-01.eml")
     assert result.diagnostic.startswith("5.4.1 Recipient address rejected: Access denied.")
+
+
+def test_rfc3464_status_comment_expired_action_and_greeting_refusal():
+    """Three RFC 3464 variants: the server's words in the Status field's comment (Oracle
+    Messaging Server), SendGrid's non-standard "Action: expired", and Sendmail's transcript
+    where the reply follows "... while talking to" with no command sent (the greeting)."""
+    [result] = _parse("sisimai/lhost-messagingserver-10.eml")
+    assert (result.diagnostic, result.status, result.category) == (
+        "host/domain does not accept mail",
+        "5.1.10",
+        "domain_unknown",
+    )
+    [result] = _parse("sisimai/lhost-sendgrid-03.eml")
+    assert (result.kind, result.status, result.category) == ("soft", "4.4.7", "expired")
+    [result] = _parse("sisimai/lhost-sendmail-16.eml")
+    assert (result.smtp_command, result.kind, result.category) == (
+        "CONNECT",
+        "soft",
+        "sender_blocked",
+    )
+
+
+def test_no_hard_verdict_from_a_delivery_program_or_an_access_denied():
+    """procmail failing to create the mailbox file ("No such user" of its own setuid
+    lookup) and Microsoft's "All recipient addresses rejected : Access denied" say nothing
+    about the address: soft."""
+    [result] = _parse("sisimai/lhost-postfix-01.eml")
+    assert (result.kind, result.category) == ("soft", "server_error")
+    [result] = _parse("sisimai/lhost-mfilter-04.eml")
+    assert (result.kind, result.category) == ("soft", "policy_rejected")

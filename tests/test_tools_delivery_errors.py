@@ -193,6 +193,49 @@ REAL_REPLIES = [
     ("I am out of the office until Monday", "", "auto_reply", "none"),
     ("Risposta automatica: sono in ferie", "", "auto_reply", "none"),
     ("550 Requested action not taken", "", "unknown", "permanent"),
+    # wordings whose status alone misleads (sisimai/set-of-emails, BSD-2-Clause)
+    (
+        "550 5.4.1 Recipient address rejected: Access denied. AS(201806281)",
+        "",
+        "recipient_unknown",
+        "permanent",
+    ),
+    (
+        "550 5.4.1 All recipient addresses rejected : Access denied [X.prod.outlook.com]",
+        "",
+        "policy_rejected",
+        "permanent",
+    ),
+    (
+        "550-5.7.1 [192.0.2.22 18] Our system has detected that this message is likely suspicious "
+        "due to the very low reputation of the sending IP address. To best protect our users "
+        "from spam, the message has been blocked. - gsmtp",
+        "a@gmail.com",
+        "sender_blocked",
+        "permanent",
+    ),
+    (
+        "550 REJECTED - Blacklisted URL in message. (example.com) in [black]. See "
+        "http://lookup.uribl.com. - Blacklisted Link -",
+        "",
+        "content_rejected",
+        "permanent",
+    ),
+    ("550 5.4.312 Message expired, DNS query failed", "", "network_error", "permanent"),
+    (
+        'procmail: Couldn\'t create "/var/spool/mail/neko" id: r.example.org: No such user',
+        "",
+        "server_error",
+        "temporary",
+    ),
+    (
+        "a@example.com <b@example.net>: malformed address: <b@example.net> may not follow "
+        "a@example.com",
+        "",
+        "server_error",
+        "permanent",
+    ),
+    ("550 5.1.1 <a@example.jp>... No such user", "", "recipient_unknown", "permanent"),
 ]
 
 
@@ -213,6 +256,19 @@ def test_real_replies(matcher, diagnostic, recipient, category, permanence):
     result = matcher.classify(diagnostic=diagnostic, recipient=recipient)
     assert (result.category, result.permanence) == (category, permanence), result
     assert result.rule_key, "a seeded entry explains it"
+
+
+def test_unverified_sender_identity_is_the_senders_problem(matcher):
+    """Amazon SES relayed by Postfix (status 5.0.0 of the DSN): "Message rejected: Email
+    address is not verified" is about the sender's identity, not the content."""
+    result = matcher.classify(
+        status="5.0.0",
+        diagnostic=(
+            "554 Message rejected: Email address is not verified. The following identities "
+            "failed the check in region AP-NORTHEAST-1: a@example.jp"
+        ),
+    )
+    assert (result.category, result.permanence) == ("sender_rejected", "permanent")
 
 
 def test_every_category_has_a_real_reply():

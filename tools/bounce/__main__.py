@@ -22,6 +22,9 @@ def _messages(raw):
     """The messages of a file: each message of an mbox file (two envelope lines or more),
     else the file itself. A line "From ..." inside a message is not an envelope line
     unless it has the envelope's sender-and-date form."""
+    if raw.startswith(b"From ") and b"\r" in raw:
+        # an mbox file with CRLF or CR line endings: its envelope lines are lines too
+        raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     if not MBOX_SEPARATOR_RE.match(raw):
         return [raw]
     starts = [match.start() for match in MBOX_SEPARATOR_RE.finditer(raw)]
