@@ -773,3 +773,48 @@ def test_no_hard_verdict_from_a_delivery_program_or_an_access_denied():
     assert (result.kind, result.category) == ("soft", "server_error")
     [result] = _parse("sisimai/lhost-mfilter-04.eml")
     assert (result.kind, result.category) == ("soft", "policy_rejected")
+
+
+def test_yahoo_command_in_brackets():
+    """Yahoo! Mail: qmail's layout, the command in brackets after the reply ("[RCPT_TO]"),
+    or the code written "550:" in later notices."""
+    [result] = _parse("sisimai/lhost-yahoo-01.eml")
+    assert _fields(result) == ("yahoo", "hard", "recipient_unknown", "RCPT", "5.1.1")
+    assert result.diagnostic == "550 5.1.1 <kijitora@example.org>... User Unknown"
+    [result] = _parse("sisimai/lhost-yahoo-08.eml")
+    assert (result.reader, result.smtp_code, result.category) == ("yahoo", 550, "mailbox_full")
+
+
+def test_amazon_workmail_fields_in_the_text():
+    """Amazon WorkMail writes the delivery-status fields after "Technical report:" in its
+    text part: read as a DSN, one recipient each."""
+    [result] = _parse("sisimai/lhost-amazonworkmail-03.eml")
+    assert (result.reader, result.status, result.smtp_code, result.category) == (
+        "amazonworkmail",
+        "5.3.5",
+        550,
+        "server_error",
+    )
+    assert result.reporting_mta.endswith("amazonses.com")
+    [result] = _parse("sisimai/lhost-amazonworkmail-02.eml")
+    assert (result.recipient, result.status) == ("sabineko@example.jp", "5.2.1")
+
+
+def test_gmx_and_1und1_blocks():
+    """GMX / 1&1: a quoted or bare address line, then "SMTP error from remote server after
+    RCPT command" (or "for TEXT command": the data) and the reply, or "Reason:" and the
+    service's own words."""
+    results = {r.recipient: r for r in _parse("sisimai/lhost-gmx-03.eml")}
+    mikeneko = results["mikeneko@example.co.jp"]
+    assert _fields(mikeneko) == ("gmx", "hard", "recipient_unknown", "RCPT", "5.2.1")
+    assert mikeneko.diagnostic == "5.2.1 <mikeneko@example.co.jp>... User Unknown"
+    assert mikeneko.remote_mta == "mx.example.co.jp"
+    assert results["sabineko@example.co.jp"].category == "mailbox_full"
+    [result] = _parse("sisimai/lhost-gmx-04.eml")
+    assert (result.kind, result.category, result.diagnostic) == (
+        "soft",
+        "expired",
+        "delivery retry timeout exceeded",
+    )
+    [result] = _parse("sisimai/lhost-einsundeins-03.eml")
+    assert (result.reader, result.smtp_command, result.smtp_code) == ("gmx", "DATA", 550)

@@ -31,6 +31,7 @@ import logging
 import re
 
 from . import amazonses
+from . import amazonworkmail
 from . import arf
 from . import autoreply
 from . import domino
@@ -41,6 +42,7 @@ from . import exim
 from . import fallback
 from . import fml
 from . import gmail
+from . import gmx
 from . import googlegroups
 from . import interscan
 from . import jmrp
@@ -52,6 +54,7 @@ from . import qmail
 from . import v5sendmail
 from . import verizon
 from . import x3
+from . import yahoo
 from . import zoho
 from .message import KINDS
 from .message import MAX_DIAGNOSTIC
@@ -94,9 +97,12 @@ _logger = logging.getLogger(__package__)
 READERS = (
     jmrp,
     amazonses,
+    amazonworkmail,
     googlegroups,
     gmail,
+    gmx,
     exim,
+    yahoo,
     qmail,
     opensmtpd,
     zoho,

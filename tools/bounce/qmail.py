@@ -70,16 +70,16 @@ def read(msg, parts):
     if not start and BACKBONE not in parts.text:
         return []
     found = []
-    for address, lines in _blocks(report[start.end() :] if start else report):
+    for address, lines in blocks(report[start.end() :] if start else report):
         recipient = normalize_address(address)
         if recipient and all(one.recipient != recipient for one in found):
-            one = _found(recipient, lines)
+            one = block_found(recipient, lines)
             one.reporting_mta = start.group(1) if start else ""
             found.append(one)
     return found
 
 
-def _blocks(text):
+def blocks(text):
     """``(address, reason lines)`` of each recipient block of the report ``text``."""
     blocks = []
     current = None
@@ -100,7 +100,7 @@ def _blocks(text):
     return [(address, lines) for address, lines in blocks if lines]
 
 
-def _found(recipient, lines):
+def block_found(recipient, lines):
     """The :class:`Found` of one block: the remote server's reply when there is one, else
     qmail's own sentence, with the SMTP step qmail names."""
     text = " ".join(lines)
