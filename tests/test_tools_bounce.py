@@ -491,9 +491,10 @@ def test_unknown_user_at_the_end_of_data_is_not_about_the_address():
             "soft",
             "content_rejected",
         )
-    # an address status (5.1.1) after DATA stays evidence about the address (Sendmail)
+    # Sendmail pipelining: "<<< 550 5.1.1 ... User Unknown" after ">>> DATA", followed by
+    # DATA's own "503 Need RCPT", answered RCPT TO: evidence about the address
     [result] = _parse("sisimai/lhost-sendmail-03.eml")
-    assert (result.smtp_command, result.status, result.kind) == ("DATA", "5.1.1", "hard")
+    assert (result.smtp_command, result.status, result.kind) == ("RCPT", "5.1.1", "hard")
 
 
 def test_v5sendmail_transcript():
@@ -818,3 +819,17 @@ def test_gmx_and_1und1_blocks():
     )
     [result] = _parse("sisimai/lhost-einsundeins-03.eml")
     assert (result.reader, result.smtp_command, result.smtp_code) == ("gmx", "DATA", 550)
+
+
+def test_transcript_gives_the_command_pipelining_included():
+    """Courier's and Sendmail's transcripts (">>>" sent, "<<<" received) tell the command a
+    failure answered; with pipelining Sendmail shows only ">>> DATA", and the replies before
+    the last one after it answered the RCPT TOs."""
+    [result] = _parse("sisimai/lhost-courier-01.eml")
+    assert (result.smtp_command, result.diagnostic) == (
+        "RCPT",
+        "550 5.1.1 <kijitora@example.co.jp>... User Unknown",
+    )
+    results = _parse("sisimai/lhost-sendmail-02.eml")
+    assert {r.smtp_command for r in results} == {"RCPT"}
+    assert len(results) == 2

@@ -18,6 +18,9 @@ from .message import text_near
 
 NAME = "rfc3464"
 RECIPIENT_FIELDS = ("final-recipient", "original-recipient")
+#: a line of an SMTP transcript: the command sent, a failure reply received
+SENT_RE = re.compile(r">>> (RCPT|MAIL|DATA|HELO|EHLO)\b", re.IGNORECASE)
+REPLY_FAILED_RE = re.compile(r"<<< [45]\d\d\b")
 #: the comment of a Status field: ``5.1.10 (host/domain does not accept mail)``
 STATUS_COMMENT_RE = re.compile(r"^\s*[245]\.\d{1,3}\.\d{1,3}\s*\((.+)\)\s*$")
 #: Sendmail's transcript: a reply right after the line naming the host, before any command
@@ -84,9 +87,13 @@ def block_found(block, recipient, reporting, text):
     # the failed command is often only in the report text ("in reply to end of DATA"); a
     # reply right after Sendmail's "... while talking to HOST.:", in a transcript where we
     # sent no command (">>>"), answered the connection
-    command = command_of(diagnostic) or command_of(context)
-    if not command and "\n>>> " not in text and GREETING_REPLY_RE.search(text):
+    command = command_of(diagnostic)
+    if not command and "\n>>> " in text:
+        final = normalize_address(dsn_value(header(block, "Final-Recipient")))
+        command = transcript_command(text, {recipient, final} - {""})
+    elif not command and GREETING_REPLY_RE.search(text):
         command = "CONNECT"
+    command = command or command_of(context)
     action = action_of(header(block, "Action"))
     if header(block, "Action").strip().lower() == "expired":
         # SendGrid's "Action: expired": given up when the message's time ran out (X.4.7)
@@ -103,6 +110,32 @@ def block_found(block, recipient, reporting, text):
         remote_mta=dsn_value(header(block, "Remote-MTA")).split(" ")[0].rstrip("."),
         reporting_mta=reporting,
     )
+
+
+def transcript_command(text, recipients):
+    """The command a failure answered, from the SMTP transcript of the report ``text``
+    (Sendmail, Courier: ``>>>`` what was sent, ``<<<`` the reply): the command sent before
+    the first failure reply that names one of the ``recipients`` (else before the first
+    failure reply);
+    '' when there is none. With pipelining only the last command of a batch is shown
+    (">>> DATA"): the replies before the last one after it answered the RCPT TOs."""
+    segments = []
+    for line in text.split("\n"):
+        sent = SENT_RE.match(line)
+        if sent:
+            segments.append((sent.group(1).upper(), []))
+        elif line.startswith("<<< ") and segments:
+            segments[-1][1].append(line)
+    failures = [
+        (command, index, len(replies), reply)
+        for command, replies in segments
+        for index, reply in enumerate(replies)
+        if REPLY_FAILED_RE.match(reply)
+    ]
+    named = [one for one in failures if any(name in one[3].lower() for name in recipients)]
+    for command, index, count, _reply in named[:1] or failures[:1]:
+        return "RCPT" if command == "DATA" and index < count - 1 else command
+    return ""
 
 
 def action_of(value):

@@ -68,7 +68,7 @@ REPORTING_RE = re.compile(
 REMOTE_RE = re.compile(r"\bhost\s+([A-Za-z0-9.-]+\.[A-Za-z]{2,})\.?\s*\[", re.IGNORECASE)
 ORIGINAL_MARKER_RE = re.compile(
     r"^\s*(?:-{2,}\s*)?(?:This is a copy of the message|Below this line is a copy"
-    r"|Original message follows|Original message headers|The original message"
+    r"|Original message follows|Original message headers|The original message(?! was received)"
     r"|Ursprüngliche Nachrichtenkopfzeilen|En-têtes du message d'origine"
     r"|Intestazioni del messaggio originale|Oryginalne nagłówki|The header of the original"
     r"|-+ ?(?:Original|Returned) Message ?-+|Return-Path:|Received: from)",
