@@ -31,12 +31,14 @@ START = "Technical report:"
 
 def read(msg, parts):
     """The recipients of an Amazon WorkMail notice, [] when ``msg`` is none."""
-    mailer = (header(msg, "X-Original-Mailer") or header(msg, "X-Mailer")).lower()
-    if mailer != MAILER or msg.get("X-SES-Outgoing") is None or parts.delivery_status:
+    if parts.delivery_status:
         return []
     report = parts.report
     start = report.find(START)
-    if start < 0:
+    if start < 0 or msg.get("X-SES-Outgoing") is None:
+        return []
+    mailer = (header(msg, "X-Original-Mailer") or header(msg, "X-Mailer")).lower()
+    if mailer != MAILER:
         return []
     fields = report[start + len(START) :].strip()
     status = load(f"Content-Type: message/delivery-status\n\n{fields}\n", MAX_SIZE)

@@ -33,10 +33,8 @@ MORE = "Additional information follows"
 
 def read(msg, parts):
     """The recipients of a Mimecast notice, [] when ``msg`` is none."""
-    if all(msg.get(name) is None for name in HEADERS):
-        return []
     report = parts.report
-    if PROBLEM not in report:
+    if PROBLEM not in report or all(msg.get(name) is None for name in HEADERS):
         return []
     items = _items(report)
     recipients = [normalize_address(item) for item in items.get("address", [])]

@@ -29,11 +29,9 @@ CODE_COLON_RE = re.compile(r"^([245]\d\d):[\s:]*")
 
 def read(msg, parts):
     """The recipients of a Yahoo! Mail notice, [] when ``msg`` is none."""
-    if msg.get("X-YMailISG") is None:
-        return []
     report = parts.report
     start = report.find(START)
-    if start < 0:
+    if start < 0 or msg.get("X-YMailISG") is None:
         return []
     found = []
     for address, lines in qmail.blocks(report[start:]):

@@ -36,10 +36,12 @@ DELAYED_RE = re.compile(
 
 def read(msg, parts):
     """The recipients of a Zoho Mail notice, [] when ``msg`` is none."""
-    if msg.get("X-ZohoMail") is None and not SENDER_RE.search(header(msg, "From")):
-        return []
     # the whole text: "The original message was received at" starts no copy here
     report = parts.text
+    if "ERROR_CODE" not in report and "ResponseCode" not in report:
+        return []
+    if msg.get("X-ZohoMail") is None and not SENDER_RE.search(header(msg, "From")):
+        return []
     delayed = bool(DELAY_RE.search(report))
     found = []
     for pattern in (LINE_RE, DELAYED_RE):
