@@ -833,3 +833,22 @@ def test_transcript_gives_the_command_pipelining_included():
     results = _parse("sisimai/lhost-sendmail-02.eml")
     assert {r.smtp_command for r in results} == {"RCPT"}
     assert len(results) == 2
+
+
+def test_exchange_2007_text_notice():
+    """Exchange Online without a delivery-status part: the reply after "Remote Server
+    returned" below the recipient, in "Diagnostic information for administrators"."""
+    [result] = _parse("sisimai/lhost-office365-01.eml")
+    assert (result.reader, result.status, result.smtp_code, result.kind) == (
+        "exchange2007",
+        "5.1.10",
+        550,
+        "hard",
+    )
+    assert result.diagnostic.startswith("550 5.1.10 RESOLVER.ADR.RecipientNotFound;")
+    assert result.reporting_mta == "FFFFFFFFFFFF.e0.prod.outlook.com"
+    [result] = _parse("sisimai/lhost-office365-02.eml")
+    assert (result.reader, result.diagnostic) == (
+        "exchange2007",
+        "550 5.1.1 RESOLVER.ADR.RecipNotFound; not found",
+    )

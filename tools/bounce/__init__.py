@@ -38,6 +38,7 @@ from . import domino
 from . import dragonfly
 from . import dsn
 from . import exchange2003
+from . import exchange2007
 from . import exim
 from . import fallback
 from . import fml
@@ -109,6 +110,7 @@ READERS = (
     mimecast,
     domino,
     exchange2003,
+    exchange2007,
     kddi,
     interscan,
     mailmarshal,
