@@ -852,3 +852,24 @@ def test_exchange_2007_text_notice():
         "exchange2007",
         "550 5.1.1 RESOLVER.ADR.RecipNotFound; not found",
     )
+
+
+def test_imail_server_reason_lines_and_step_labels():
+    """IMail Server: "reason: address" lines; after "undeliverable to", the reply follows a
+    label naming the step ("Body of message generated response:": the data), its
+    continuation codes ("550-") dropped."""
+    [result] = _parse("sisimai/lhost-imailserver-01.eml")
+    assert (result.reader, result.diagnostic, result.kind) == (
+        "imailserver",
+        "Unknown user: kijitora@example.com",
+        "hard",
+    )
+    [result] = _parse("sisimai/lhost-imailserver-06.eml")
+    assert (result.reader, result.smtp_command, result.smtp_code, result.category) == (
+        "imailserver",
+        "DATA",
+        550,
+        "content_rejected",
+    )
+    assert result.diagnostic.startswith("550 REJECTED - Blacklisted URL in message.")
+    assert "550-" not in result.diagnostic

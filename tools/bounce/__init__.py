@@ -45,6 +45,7 @@ from . import fml
 from . import gmail
 from . import gmx
 from . import googlegroups
+from . import imailserver
 from . import interscan
 from . import jmrp
 from . import kddi
@@ -113,6 +114,7 @@ READERS = (
     exchange2007,
     kddi,
     interscan,
+    imailserver,
     mailmarshal,
     v5sendmail,
     verizon,
