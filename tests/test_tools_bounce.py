@@ -873,3 +873,24 @@ def test_imail_server_reason_lines_and_step_labels():
     )
     assert result.diagnostic.startswith("550 REJECTED - Blacklisted URL in message.")
     assert "550-" not in result.diagnostic
+
+
+def test_mfilter_labelled_blocks():
+    """m-FILTER: "-------server message" and "-------SMTP command" blocks; the last command
+    sent is DATA with pipelining, so a reply that names the recipient answered RCPT TO; a
+    rebranded build (other X-Mailer) keeps the blocks."""
+    [result] = _parse("sisimai/lhost-mfilter-01.eml")
+    assert (result.reader, result.smtp_command, result.smtp_code, result.kind) == (
+        "mfilter",
+        "RCPT",
+        550,
+        "hard",
+    )
+    assert result.diagnostic == "550 unknown user <kijitora@example.com>"
+    [result] = _parse("sisimai/lhost-mfilter-05.eml")
+    assert (result.reader, result.smtp_command, result.status, result.category) == (
+        "mfilter",
+        "DATA",
+        "4.3.1",
+        "server_error",
+    )

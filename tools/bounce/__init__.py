@@ -50,6 +50,7 @@ from . import interscan
 from . import jmrp
 from . import kddi
 from . import mailmarshal
+from . import mfilter
 from . import mimecast
 from . import opensmtpd
 from . import qmail
@@ -116,6 +117,7 @@ READERS = (
     interscan,
     imailserver,
     mailmarshal,
+    mfilter,
     v5sendmail,
     verizon,
     fml,
