@@ -24,11 +24,16 @@ from .message import text_near
 
 NAME = "fallback"
 
-#: a quoted Message-ID (or a reference to one) of the report text: an identifier shaped
-#: like an address, never a recipient
+#: a quoted Message-ID (or a reference to one, or an envelope id; quoted with ">" too) of
+#: the report text: an identifier shaped like an address, never a recipient
 MESSAGE_ID_LINE_RE = re.compile(
-    r"^\s*(?:Message-ID|In-Reply-To|References)\s*:\s*(.*)$", re.IGNORECASE | re.MULTILINE
+    r"^[\s>]*(?:Message-ID|In-Reply-To|References|Original-Envelope-Id)\s*:\s*(.*)$",
+    re.IGNORECASE | re.MULTILINE,
 )
+#: a queue identifier shaped like an address in a quoted Received line: ``id <...@host>``
+QUEUE_ID_RE = re.compile(r"\bid\s+<([^<>\s]+@[^<>\s]+)>", re.IGNORECASE)
+#: the envelope sender of a quoted SMTP transcript: ours, never a recipient
+MAIL_FROM_RE = re.compile(r"\bMAIL\s+FROM:\s*<([^<>\s]+@[^<>\s]+)>", re.IGNORECASE)
 
 _logger = logging.getLogger(__package__)
 
@@ -40,7 +45,8 @@ def text_recipients(msg, parts, report):
     if found or not looks_like_bounce(msg, strict=True):
         return found
     own = own_addresses(msg, parts)
-    for line in MESSAGE_ID_LINE_RE.findall(report):
+    identifiers = QUEUE_ID_RE.findall(report) + MAIL_FROM_RE.findall(report)
+    for line in MESSAGE_ID_LINE_RE.findall(report) + identifiers:
         own = own | {normalize_address(one) for one in ADDRESS_RE.findall(line)}
     for match in ADDRESS_RE.finditer(report):
         address = normalize_address(match.group(0))
