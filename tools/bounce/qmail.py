@@ -81,7 +81,7 @@ def read(msg, parts):
 
 def blocks(text):
     """``(address, reason lines)`` of each recipient block of the report ``text``."""
-    blocks = []
+    found = []
     current = None
     for raw in text.split("\n"):
         line = raw.strip()
@@ -90,14 +90,14 @@ def blocks(text):
         match = RECIPIENT_RE.match(line)
         if match:
             current = (match.group(1), [])
-            blocks.append(current)
+            found.append(current)
         elif not line:
             if current is not None and current[1]:
                 current = None
         elif current is not None:
             # "... (#4.4.3)I'm not going to try again": qmail-send joins them on one line
             current[1].extend(GIVEN_UP_RE.sub(")\n", line).split("\n"))
-    return [(address, lines) for address, lines in blocks if lines]
+    return [(address, lines) for address, lines in found if lines]
 
 
 def block_found(recipient, lines):

@@ -94,11 +94,13 @@ def finish(found, matcher, message_id="", reader=""):
 def refine(result):
     """Refine the category of a failure the registry left unexplained (``unknown``) or
     generic (``server_error``): given up after temporary failures (a 4.x.x status in a
-    failure report) it expired, and an unknown domain reported with a temporary status is a
-    DNS failure, not evidence about the address; refused (even for an unknown domain, which
-    is then the sender's) at the connection, greeting or MAIL FROM it is about
-    the sender. An unknown user refused only at the end of DATA with a generic status
-    (x.0.0) is not about the address: the server had accepted it at RCPT TO."""
+    failure report) it expired, unless its status says the receiving mail system failed
+    (4.3.x), and an unknown domain reported with a temporary status is a DNS failure, not
+    evidence about the address; refused (even for an unknown domain, which is then the
+    sender's) at the connection, greeting or MAIL FROM it is about the sender, and so is a
+    permanent server error of the connection or greeting. An unknown user refused only at
+    the end of DATA with a generic status (x.0.0) is not about the address: the server had
+    accepted it at RCPT TO."""
     klass = (result.status or "")[:1] or str(result.smtp_code or "")[:1]
     if result.category in HARD_CATEGORIES and result.smtp_command in COMMAND_CATEGORIES:
         # refused before any recipient was named: "No such domain" is the sender's domain
