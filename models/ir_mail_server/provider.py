@@ -2,6 +2,8 @@ import logging
 import time
 from datetime import timedelta
 
+from psycopg2.errors import UniqueViolation
+
 from odoo import api
 from odoo import fields
 from odoo import models
@@ -98,13 +100,29 @@ class IrMailServer(models.Model):
             ["__count"],
         ):
             counts.setdefault(server, []).append((kind, count))
+        waiting, last_waiting = {}, {}
+        for server, count, received in (
+            self.env["mail.provider.event"]
+            .sudo()
+            ._read_group(
+                [("mail_server_id", "in", server_ids), ("state", "=", "queued")],
+                ["mail_server_id"],
+                ["__count", "create_date:max"],
+            )
+        ):
+            waiting[server], last_waiting[server] = count, received
         labels = dict(Event._fields["kind"]._description_selection(self.env))
         for server in self:
-            server.mmd_last_event_date = last.get(server, False)
-            server.mmd_event_summary = ", ".join(
+            summary = [
                 f"{labels.get(kind, kind)}: {count}"
                 for kind, count in sorted(counts.get(server, []))
-            ) or self.env._("None")
+            ]
+            if waiting.get(server):
+                summary.append(self.env._("waiting: %(count)s", count=waiting[server]))
+            server.mmd_last_event_date = max(
+                filter(None, (last.get(server), last_waiting.get(server))), default=False
+            )
+            server.mmd_event_summary = ", ".join(summary) or self.env._("None")
 
     # ------------------------------------------------------------
     # WEBHOOK
@@ -115,7 +133,8 @@ class IrMailServer(models.Model):
 
         :param body: the raw request body (bytes)
         :param headers: the request headers (a mapping)
-        :return: ``(HTTP status, text)``; on refusal nothing was changed
+        :return: ``(HTTP status, text)``; on refusal nothing was changed. The events
+            are kept to be applied in a moment (``mail.provider.event``)
         """
         self.ensure_one()
         server_sudo = self.sudo()
@@ -138,12 +157,16 @@ class IrMailServer(models.Model):
             return error.status, error.message
         if events is None:
             return 200, "Subscription confirmed"
-        created, duplicates = (
-            self.env["mail.bounce.event"].sudo()._process_provider_events(self, events)
-        )
-        if events and not created and duplicates:
+        try:
+            with self.env.cr.savepoint():
+                queued, duplicates = self.env["mail.provider.event"].sudo()._enqueue(self, events)
+        except UniqueViolation:
+            # a post of the same events is being received at this very moment: the
+            # service tries again later, when this one is known
+            return 503, "Being received, try again"
+        if events and not queued and duplicates:
             return 409, "Already processed"
-        return 200, f"OK: {len(created)} events"
+        return 200, f"OK: {queued} events queued"
 
     def _mmd_read_webhook(self, provider, body, headers):
         """The events of one POST (``None`` for a confirmed SNS subscription), or

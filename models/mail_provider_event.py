@@ -1,0 +1,266 @@
+import json
+import logging
+import threading
+import time
+from collections import defaultdict
+from dataclasses import asdict
+
+import psycopg2
+from psycopg2 import errors as pg_errors
+
+from odoo import api
+from odoo import fields
+from odoo import models
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tools import SQL
+
+from ..tools.providers import PROVIDER_SELECTION
+from ..tools.providers import ProviderEvent
+
+_logger = logging.getLogger(__name__)
+
+#: events applied together, as one batch of the bounce pipeline
+BATCH_SIZE = 500
+#: seconds a run of the scheduled action goes on taking batches before handing over
+RUN_SECONDS = 30
+#: attempts a concurrent transaction may spoil before the event waits for a user
+MAX_ATTEMPTS = 5
+#: what a concurrent transaction makes applying raise: tried again at the next run
+CONCURRENCY_ERRORS = (*PG_CONCURRENCY_EXCEPTIONS_TO_RETRY, pg_errors.UniqueViolation)
+#: what an event that cannot be applied raises: a stored payload of the wrong shape
+#: (``ProviderEvent(**payload)``) or a value PostgreSQL refuses (too long for an index)
+EVENT_ERRORS = (
+    TypeError,
+    ValueError,
+    KeyError,
+    psycopg2.DataError,
+    psycopg2.errors.ProgramLimitExceeded,
+)
+
+
+class MailProviderEvent(models.Model):
+    """An event a sending service's webhook (or the mail server log reader) posted,
+    checked and waiting to be applied.
+
+    The webhook checks the request (signature, age, replay) and keeps each of its events
+    here, in one insert, then answers at once: a provider that posts one event per
+    request (Mailgun, Amazon SES, Postmark, Brevo) is not kept waiting for the bounce
+    pipeline, and the events are applied by a scheduled action, triggered by the post,
+    in batches of up to ``BATCH_SIZE`` (``mail.bounce.event._process_provider_events``):
+    the cost of matching, blocking and counting is shared by the events of many posts.
+
+    A row exists while its event waits; it is removed when the event is applied (the
+    bounce log then holds it). An event that cannot be applied stays, ``Failed``, with
+    the error, until a user applies it again; nothing is lost. The same event posted
+    twice is refused (409) whether it waits here or was applied already.
+    """
+
+    _name = "mail.provider.event"
+    _description = "Sending service event waiting to be applied"
+    _order = "id"
+    _rec_name = "event_key"
+
+    mail_server_id = fields.Many2one(
+        "ir.mail_server", string="Outgoing mail server", readonly=True, ondelete="set null"
+    )
+    provider = fields.Selection(
+        PROVIDER_SELECTION, string="Sending service", readonly=True, required=True
+    )
+    event_key = fields.Char(
+        string="Event",
+        readonly=True,
+        required=True,
+        help="The sending service and its own id of the event.",
+    )
+    recipient = fields.Char(readonly=True)
+    kind = fields.Char(
+        readonly=True, help="What the event reports, as read: hard, soft, delayed, complaint..."
+    )
+    dedup_key = fields.Char(readonly=True, required=True)
+    payload = fields.Text(readonly=True, help="The event as read from the post (JSON).")
+    state = fields.Selection(
+        [("queued", "Waiting"), ("failed", "Failed")],
+        default="queued",
+        required=True,
+        readonly=True,
+        index=True,
+    )
+    attempts = fields.Integer(readonly=True)
+    error = fields.Char(readonly=True, help="What made the last attempt fail.")
+
+    _sql_constraints = [
+        ("dedup_key_unique", "UNIQUE(dedup_key)", "This event was received already."),
+    ]
+
+    # ------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------
+
+    def action_apply_again(self):
+        """Apply the selected events now (also those that failed)."""
+        rows = self.sudo()
+        rows.write({"state": "queued"})
+        rows._apply()
+        left = rows.exists()
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "warning" if left else "info",
+                "message": self.env._(
+                    "Events applied: %(done)s. Failed again: %(failed)s.",
+                    done=len(rows) - len(left),
+                    failed=len(left),
+                ),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
+
+    # ------------------------------------------------------------
+    # RECEIVING
+    # ------------------------------------------------------------
+
+    @api.model
+    def _enqueue(self, server, provider_events):
+        """Keep the new events of one post, to be applied soon, in one insert.
+
+        :param server: the ``ir.mail_server`` whose webhook received them
+        :param provider_events: list of ``tools.providers.ProviderEvent``, checked
+        :return: ``(number of events kept, number already received or applied)``
+        """
+        todo, duplicates = (
+            self.env["mail.bounce.event"].sudo()._split_new_provider_events(provider_events)
+        )
+        if not todo:
+            return 0, duplicates
+        rows = [(event, key, recipient, f"{key}|{recipient}") for event, key, recipient in todo]
+        waiting = set(
+            self.sudo()
+            .search_fetch([("dedup_key", "in", [row[3] for row in rows])], ["dedup_key"])
+            .mapped("dedup_key")
+        )
+        new = [row for row in rows if row[3] not in waiting]
+        duplicates += len(rows) - len(new)
+        if new:
+            self.sudo().create(
+                [
+                    {
+                        "mail_server_id": server.id if server else False,
+                        "provider": event.provider,
+                        "event_key": key,
+                        "recipient": recipient or False,
+                        "kind": event.kind,
+                        "dedup_key": dedup_key,
+                        "payload": json.dumps(asdict(event), default=str),
+                    }
+                    for event, key, recipient, dedup_key in new
+                ]
+            )
+            self.env.ref("mass_mailing_delivery.ir_cron_provider_events").sudo()._trigger()
+        return len(new), duplicates
+
+    # ------------------------------------------------------------
+    # APPLYING
+    # ------------------------------------------------------------
+
+    @api.model
+    def _cron_apply(self, batch_size=BATCH_SIZE, seconds=RUN_SECONDS):
+        """Apply the waiting events, oldest first, one batch per transaction, for about
+        ``seconds`` (the scheduled action runs again at once when some are left)."""
+        # a commit per batch, except in testing mode (as core's e-mail queue)
+        auto_commit = not getattr(threading.current_thread(), "testing", False)
+        start = time.monotonic()
+        done = 0
+        while True:
+            applied = self._apply_waiting(batch_size)
+            if not applied:
+                break
+            done += applied
+            remaining = self.sudo().search_count([("state", "=", "queued")])
+            self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+            if auto_commit:
+                self.env.cr.commit()  # pylint: disable=invalid-commit
+            if not remaining or time.monotonic() - start > seconds:
+                break
+        return done
+
+    @api.model
+    def _apply_waiting(self, limit=BATCH_SIZE):
+        """Apply up to ``limit`` waiting events, oldest first, leaving those another
+        run holds (two runs never apply the same event).
+
+        :return: number of events taken (applied, failed or left for the next run)
+        """
+        self.flush_model(["state"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT id FROM mail_provider_event
+                 WHERE state = 'queued'
+                 ORDER BY id
+                 LIMIT %s
+                   FOR UPDATE SKIP LOCKED
+                """,
+                limit,
+            )
+        )
+        rows = self.sudo().browse([row[0] for row in self.env.cr.fetchall()])
+        rows._apply()
+        return len(rows)
+
+    def _apply(self):
+        """Apply the events of ``self`` as one batch per mail server; when a batch
+        fails, its events one by one, so that one bad event does not hold the others."""
+        groups = defaultdict(self.browse)
+        for row in self:
+            groups[row.mail_server_id] |= row
+        applied = self.browse()
+        for rows in groups.values():
+            applied |= rows._apply_batch()
+        applied.unlink()
+
+    def _apply_batch(self):
+        """Apply ``self`` (events of one server) in a savepoint.
+
+        :return: the rows applied (to remove)
+        """
+        server = self.mail_server_id[:1]
+        try:
+            with self.env.cr.savepoint():
+                events = [row._provider_event() for row in self]
+                self.env["mail.bounce.event"].sudo()._process_provider_events(server, events)
+            return self
+        except (*CONCURRENCY_ERRORS, *EVENT_ERRORS) as error:
+            if len(self) > 1:
+                applied = self.browse()
+                for row in self:
+                    applied |= row._apply_batch()
+                return applied
+            self._record_failure(error)
+            return self.browse()
+
+    def _provider_event(self):
+        self.ensure_one()
+        return ProviderEvent(**json.loads(self.payload or "{}"))
+
+    def _record_failure(self, error):
+        """Count a failed attempt on the event of ``self``: tried again at the next run
+        after a concurrent transaction (up to ``MAX_ATTEMPTS``), kept ``Failed``
+        otherwise."""
+        self.ensure_one()
+        attempts = self.attempts + 1
+        again = isinstance(error, CONCURRENCY_ERRORS) and attempts < MAX_ATTEMPTS
+        self.write(
+            {
+                "attempts": attempts,
+                "state": "queued" if again else "failed",
+                "error": f"{type(error).__name__}: {error}"[:500],
+            }
+        )
+        _logger.warning(
+            "%s event %s could not be applied (%s)%s",
+            self.provider,
+            self.event_key,
+            self.error,
+            ": it will be tried again" if again else ": kept, marked failed",
+        )
