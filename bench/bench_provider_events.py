@@ -114,9 +114,9 @@ def prepare(db, count, sendgrid_key):
         }
 
 
-def post_all(port, requests, concurrency=4):
-    """POST every ``(path, body, headers)`` with ``concurrency`` clients; returns
-    ``(seconds, {status: count})``."""
+def post_all(port, requests, concurrency=4, method="POST"):
+    """POST (or ``method``) every ``(path, body, headers)`` with ``concurrency``
+    clients; returns ``(seconds, {status: count})``."""
     todo = queue.Queue()
     for item in requests:
         todo.put(item)
@@ -130,7 +130,7 @@ def post_all(port, requests, concurrency=4):
             except queue.Empty:
                 return
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
-            conn.request("POST", path, body=body, headers=headers)
+            conn.request(method, path, body=body, headers=headers)
             status = conn.getresponse().status
             conn.close()
             with lock:
@@ -228,6 +228,12 @@ def main():
     parser.add_argument("--db", action="append", required=True)
     parser.add_argument("-n", "--count", type=int, default=3000, help="events per provider")
     parser.add_argument("--baseline", type=int, default=300, help="DSNs of core's baseline")
+    parser.add_argument(
+        "--without-db-filter",
+        action="store_true",
+        help="serve the database by --database alone: no --db-filter, whose list of "
+        "databases costs each request without a session a query and a connection",
+    )
     args = parser.parse_args()
     config.parse_config(["-c", args.config, "--log-level=warn"])
     threading.current_thread().testing = False
@@ -245,7 +251,9 @@ def main():
     }
     warmup = prepare(addon_db, 40, signer.verification_key)
     port = loader._free_port()
-    server = loader.start_server(args.config, addon_db, port, workers=2, cron_threads=2)
+    server = loader.start_server(
+        args.config, addon_db, port, workers=2, cron_threads=2, db_filter=not args.without_db_filter
+    )
     rows = []
     try:
         # not timed: each worker loads the registry's caches (the error registry's
@@ -258,6 +266,10 @@ def main():
         )
         wait_applied(addon_db, warmup["servers"]["sendgrid"], len(warmup["traces"]))
         load_before = os.getloadavg()
+        # Odoo's own floor, same server and clients: a request that does nothing
+        floor, floor_statuses = post_all(
+            port, [("/web/health", None, {})] * args.count, method="GET"
+        )
         for provider in ("sendgrid", "mailgun", "maillog"):
             data = prepared[provider]
             server_id = data["servers"][provider]
@@ -275,7 +287,8 @@ def main():
         server.terminate()
         server.wait(30)
     print(
-        f"\nbench_provider_events: odoo --workers=2 --max-cron-threads=2, {os.cpu_count()} CPUs, "
+        f"\nbench_provider_events: odoo --workers=2 --max-cron-threads=2"
+        f"{'' if args.without_db_filter else ' --db-filter'}, {os.cpu_count()} CPUs, "
         f"4 clients, "
         f"load average before {load_before[0]:.2f}, after {os.getloadavg()[0]:.2f}"
     )
@@ -288,6 +301,11 @@ def main():
             f"{provider:<12}{posts:>7}{logged:>8}{failed:>8}{posted:>10.2f}{seconds:>11.2f}"
             f"{logged / seconds:>10.1f}  {statuses}"
         )
+    print(
+        f"{'core floor':<12}{args.count:>7}{'-':>8}{'-':>8}{'-':>10}{floor:>11.2f}"
+        f"{args.count / floor:>10.1f}  {floor_statuses} (requests/s of GET /web/health: "
+        "Odoo's request handling alone)"
+    )
     if baseline:
         print(
             f"{'core DSNs':<12}{'-':>7}{args.baseline:>8}{'-':>8}{'-':>10}{baseline['s']:>11.2f}"

@@ -134,30 +134,63 @@ class MailProviderEvent(models.Model):
         if not todo:
             return 0, duplicates
         rows = [(event, key, recipient, f"{key}|{recipient}") for event, key, recipient in todo]
-        waiting = set(
-            self.sudo()
-            .search_fetch([("dedup_key", "in", [row[3] for row in rows])], ["dedup_key"])
-            .mapped("dedup_key")
-        )
-        new = [row for row in rows if row[3] not in waiting]
-        duplicates += len(rows) - len(new)
-        if new:
-            self.sudo().create(
-                [
-                    {
-                        "mail_server_id": server.id if server else False,
-                        "provider": event.provider,
-                        "event_key": key,
-                        "recipient": recipient or False,
-                        "kind": event.kind,
-                        "dedup_key": dedup_key,
-                        "payload": json.dumps(asdict(event), default=str),
-                    }
-                    for event, key, recipient, dedup_key in new
-                ]
+        try:
+            # one insert: a replay of an event still waiting is rare
+            with self.env.cr.savepoint():
+                self._create_waiting(server, rows)
+            new = rows
+        except pg_errors.UniqueViolation:
+            waiting = set(
+                self.sudo()
+                .search_fetch([("dedup_key", "in", [row[3] for row in rows])], ["dedup_key"])
+                .mapped("dedup_key")
             )
-            self.env.ref("mass_mailing_delivery.ir_cron_provider_events").sudo()._trigger()
+            new = [row for row in rows if row[3] not in waiting]
+            duplicates += len(rows) - len(new)
+            # a post of the same events received at this very moment raises again
+            # (``UniqueViolation``, the transaction still usable)
+            with self.env.cr.savepoint():
+                self._create_waiting(server, new)
+        if new:
+            self._trigger_apply()
         return len(new), duplicates
+
+    @api.model
+    def _create_waiting(self, server, rows):
+        """Keep ``rows`` (``[(ProviderEvent, key, recipient, dedup key)]``) waiting."""
+        if not rows:
+            return self.browse()
+        return self.sudo().create(
+            [
+                {
+                    "mail_server_id": server.id if server else False,
+                    "provider": event.provider,
+                    "event_key": key,
+                    "recipient": recipient or False,
+                    "kind": event.kind,
+                    "dedup_key": dedup_key,
+                    "payload": json.dumps(asdict(event), default=str),
+                }
+                for event, key, recipient, dedup_key in rows
+            ]
+        )
+
+    @api.model
+    def _trigger_apply(self):
+        """Have the scheduled action run soon, unless a run is already asked for: a
+        trigger wakes the cron workers through a new connection to PostgreSQL, too
+        dear for each post of a burst. (An event received while the run asked for
+        ends is applied by the next post's run, or at the action's next call.)"""
+        cron = self.env.ref("mass_mailing_delivery.ir_cron_provider_events").sudo()
+        self.env.cr.execute(
+            SQL(
+                "SELECT 1 FROM ir_cron_trigger WHERE cron_id = %s AND call_at <= %s LIMIT 1",
+                cron.id,
+                fields.Datetime.now(),
+            )
+        )
+        if not self.env.cr.fetchone():
+            cron._trigger()
 
     # ------------------------------------------------------------
     # APPLYING

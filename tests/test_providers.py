@@ -448,9 +448,17 @@ class TestProviderWebhooks(DeliveryCommon, HttpCase):
         self.configure("mailgun", MAILGUN_KEY)
         emails = ["gone@remote.example", "lost@remote.example", "away@remote.example"]
         traces = self.send(emails)
+        cron = self.env.ref("mass_mailing_delivery.ir_cron_provider_events")
+        Trigger = self.env["ir.cron.trigger"].sudo()
+        triggers = Trigger.search_count([("cron_id", "=", cron.id)])
         for email, trace in zip(emails, traces, strict=True):
             post = payloads.mailgun_event(MAILGUN_KEY, "failed", email, trace.message_id)
             self.assertEqual(self.post_only("mailgun", post).status_code, 200)
+        self.assertEqual(
+            Trigger.search_count([("cron_id", "=", cron.id)]),
+            triggers + 1,
+            "one run asked for, not one per post",
+        )
         Waiting = self.env["mail.provider.event"].sudo()
         broken = Waiting.search([("recipient", "=", "lost@remote.example")])
         good_payload = broken.payload

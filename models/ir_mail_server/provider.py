@@ -158,8 +158,7 @@ class IrMailServer(models.Model):
         if events is None:
             return 200, "Subscription confirmed"
         try:
-            with self.env.cr.savepoint():
-                queued, duplicates = self.env["mail.provider.event"].sudo()._enqueue(self, events)
+            queued, duplicates = self.env["mail.provider.event"].sudo()._enqueue(self, events)
         except UniqueViolation:
             # a post of the same events is being received at this very moment: the
             # service tries again later, when this one is known
