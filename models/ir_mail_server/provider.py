@@ -2,8 +2,6 @@ import logging
 import time
 from datetime import timedelta
 
-from psycopg2.errors import UniqueViolation
-
 from odoo import api
 from odoo import fields
 from odoo import models
@@ -157,12 +155,7 @@ class IrMailServer(models.Model):
             return error.status, error.message
         if events is None:
             return 200, "Subscription confirmed"
-        try:
-            queued, duplicates = self.env["mail.provider.event"].sudo()._enqueue(self, events)
-        except UniqueViolation:
-            # a post of the same events is being received at this very moment: the
-            # service tries again later, when this one is known
-            return 503, "Being received, try again"
+        queued, duplicates = self.env["mail.provider.event"].sudo()._enqueue(self, events)
         if events and not queued and duplicates:
             return 409, "Already processed"
         return 200, f"OK: {queued} events queued"
