@@ -25,6 +25,8 @@ BATCH_SIZE = 500
 RUN_SECONDS = 30
 #: seconds a run waits for more events once none is left (the rest of a burst)
 LINGER_SECONDS = 1.0
+#: seconds during which a post's trigger also serves the next posts (< LINGER_SECONDS)
+TRIGGER_SHARE_SECONDS = 0.5
 #: how often a lingering run looks for new events
 LINGER_POLL_SECONDS = 0.1
 #: attempts a concurrent transaction may spoil before the event waits for a user
@@ -193,20 +195,26 @@ class MailProviderEvent(models.Model):
 
     @api.model
     def _trigger_apply(self):
-        """Have the scheduled action run soon, unless a run is already asked for: a
+        """Have the scheduled action run soon, as core's ``ir.cron._trigger`` does,
+        unless another post asked for it less than ``TRIGGER_SHARE_SECONDS`` ago: a
         trigger wakes the cron workers through a new connection to PostgreSQL, too
-        dear for each post of a burst. The run asked for lingers for the rest of the
-        burst (``_cron_apply``); an event received in the instant it ends is applied
-        by the run the next post asks for, or at the latest at the action's next call
-        (every minute)."""
+        dear for each post of a burst. The run that trigger starts takes this post's
+        events: it lingers ``LINGER_SECONDS`` (longer) for the rest of the burst
+        (``_cron_apply``). Only a recent trigger counts: an older one may belong to a
+        run that is ending, or to a server stopped before it ran."""
         cron_id = self.env["ir.model.data"]._xmlid_to_res_id(
             "mass_mailing_delivery.ir_cron_provider_events"
         )
         self.env.cr.execute(
             SQL(
-                "SELECT 1 FROM ir_cron_trigger WHERE cron_id = %s AND call_at <= %s LIMIT 1",
+                """
+                SELECT 1 FROM ir_cron_trigger
+                 WHERE cron_id = %s
+                   AND create_date >= (now() AT TIME ZONE 'UTC') - %s * interval '1 second'
+                 LIMIT 1
+                """,
                 cron_id,
-                fields.Datetime.now(),
+                TRIGGER_SHARE_SECONDS,
             )
         )
         if not self.env.cr.fetchone():
