@@ -15,6 +15,7 @@
         "data/mail_delivery_error_data.xml",
         "views/mail_bounce_event_views.xml",
         "views/mail_bounce_deferred_views.xml",
+        "views/mail_provider_event_views.xml",
         "views/mail_delivery_error_views.xml",
         "views/mailing_trace_views.xml",
         "views/res_config_settings_views.xml",

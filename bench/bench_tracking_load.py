@@ -161,7 +161,7 @@ def prepare(db, count):
         }
 
 
-def start_server(conf, db, port, workers=2):
+def start_server(conf, db, port, workers=2, *, cron_threads=0, db_filter=True):
     """``odoo-bin`` in prefork mode, without its websocket (gevent) process: the
     tracking endpoints do not use it, and where gevent cannot start it would be
     respawned in a loop, eating the CPU of the measure."""
@@ -181,9 +181,9 @@ def start_server(conf, db, port, workers=2):
             conf,
             "-d",
             db,
-            f"--db-filter=^{db}$",
+            *([f"--db-filter=^{db}$"] if db_filter else []),
             f"--workers={workers}",
-            "--max-cron-threads=0",
+            f"--max-cron-threads={cron_threads}",
             "--http-interface=127.0.0.1",
             f"--http-port={port}",
             "--logfile=",

@@ -23,7 +23,13 @@ def receive(provider, server_id):
     httprequest = request.httprequest
     if (httprequest.content_length or 0) > MAX_BODY:
         return Response("Payload too large", status=413, content_type="text/plain")
-    server = request.env["ir.mail_server"].sudo().browse(server_id).exists() if server_id else None
+    server = (
+        request.env["ir.mail_server"]
+        .sudo()
+        .search_fetch([("id", "=", server_id)], ["mmd_provider", "mmd_provider_secret"])
+        if server_id
+        else None
+    )
     if not server:
         return Response("No such webhook", status=404, content_type="text/plain")
     # kept: Odoo runs the request again after a serialization failure, on the same body

@@ -12,6 +12,7 @@ from . import mail_delivery_report
 from . import mail_mail
 from . import mail_message
 from . import mail_notification
+from . import mail_provider_event
 from . import mail_secondary_email_mixin
 from . import mail_send_slot
 from . import mail_sent_log

@@ -388,9 +388,9 @@ class MailBlacklist(models.Model):
         :return: the ``mail.blacklist`` records
         """
         requests = [
-            (event, reason, email_normalize(event.recipient or ""))
+            (event, reason, email)
             for event, reason in requests
-            if email_normalize(event.recipient or "")
+            if (email := email_normalize(event.recipient or ""))
         ]
         if not requests:
             return self.browse()
@@ -410,23 +410,27 @@ class MailBlacklist(models.Model):
         Blacklist = self.with_user(SUPERUSER_ID).with_context(
             mmd_keep_block_values=True, mail_create_nosubscribe=True, mail_create_nolog=True
         )
+        Creator = Blacklist.with_context(tracking_disable=True)
         now = fields.Datetime.now()
         evidences = [self._get_delivery_event_evidence(event) for event, _r, _e in new]
-        created = Blacklist.create(
-            [
-                {
-                    "email": email,
-                    "block_reason": reason,
-                    "block_date": now,
-                    "block_evidence": evidence,
-                    "block_mailing_id": event.mailing_id.id,
-                    "block_message_id": event.original_message_id
-                    or event.trace_id.message_id
-                    or False,
-                    "bounce_event_id": event.id,
-                }
-                for (event, reason, email), evidence in zip(new, evidences, strict=True)
-            ]
+        # no follower, no tracking: the entry's first message is its note below
+        created = Blacklist.browse(
+            Creator.create(
+                [
+                    {
+                        "email": email,
+                        "block_reason": reason,
+                        "block_date": now,
+                        "block_evidence": evidence,
+                        "block_mailing_id": event.mailing_id.id,
+                        "block_message_id": event.original_message_id
+                        or event.trace_id.message_id
+                        or False,
+                        "bounce_event_id": event.id,
+                    }
+                    for (event, reason, email), evidence in zip(new, evidences, strict=True)
+                ]
+            ).ids
         )
         by_email = {record.email: record for record in created}
         labels = dict(self._fields["block_reason"]._description_selection(self.env))

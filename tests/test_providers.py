@@ -15,6 +15,7 @@ from unittest.mock import patch
 
 from odoo.tests import HttpCase
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from ..tools import maillog
 from ..tools.providers import ses
@@ -61,12 +62,20 @@ class TestProviderWebhooks(DeliveryCommon, HttpCase):
         return [traces.filtered(lambda t, e=email: t.email == e) for email in emails]
 
     def post(self, provider, document, headers=None, server=None, raw=None):
+        """POST to the webhook, then apply what it queued (``apply_waiting_events``)."""
         body = raw if raw is not None else json.dumps(document).encode()
-        return self.url_open(
+        response = self.url_open(
             f"/mass_mailing_delivery/webhook/{provider}/{(server or self.server).id}",
             data=body,
             headers={"Content-Type": "application/json", **(headers or {})},
         )
+        self.apply_waiting_events()
+        return response
+
+    def apply_waiting_events(self):
+        """Run what the scheduled action the webhook triggers runs (the cron workers do
+        not run in tests): the events the posts queued are applied."""
+        self.env["mail.provider.event"].sudo()._cron_apply()
 
     def events(self):
         return self.env["mail.bounce.event"].sudo().search([("provider", "!=", False)])
@@ -76,6 +85,7 @@ class TestProviderWebhooks(DeliveryCommon, HttpCase):
         self.env.invalidate_all()
         return (
             self.env["mail.bounce.event"].sudo().search_count([]),
+            self.env["mail.provider.event"].sudo().search_count([]),
             self.env["mail.blacklist"].sudo().search_count([]),
             sorted(self.env["mailing.trace"].sudo().search([]).mapped("trace_status")),
         )
@@ -379,6 +389,106 @@ class TestProviderWebhooks(DeliveryCommon, HttpCase):
         self.assertTrue(spam.is_complaint)
 
     # ------------------------------------------------------------
+    # QUEUE
+    # ------------------------------------------------------------
+
+    def post_only(self, provider, document):
+        """POST to the webhook, leaving what it queued waiting."""
+        return self.url_open(
+            f"/mass_mailing_delivery/webhook/{provider}/{self.server.id}",
+            data=json.dumps(document).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+
+    def test_a_post_is_queued_then_applied_by_the_scheduled_action(self):
+        """The webhook answers once the event is checked and kept; the scheduled action
+        it triggers applies it. A replay is refused while it waits and after."""
+        self.configure("mailgun", MAILGUN_KEY)
+        [failed] = self.send(["gone@remote.example"])
+        cron = self.env.ref("mass_mailing_delivery.ir_cron_provider_events")
+        Trigger = self.env["ir.cron.trigger"].sudo()
+        triggers = Trigger.search_count([("cron_id", "=", cron.id)])
+        post = payloads.mailgun_event(
+            MAILGUN_KEY, "failed", "gone@remote.example", failed.message_id
+        )
+
+        response = self.post_only("mailgun", post)
+        self.assertEqual((response.status_code, response.text), (200, "OK: 1 events queued"))
+        self.env.invalidate_all()
+        waiting = self.env["mail.provider.event"].sudo().search([])
+        self.assertEqual(
+            (waiting.provider, waiting.recipient, waiting.kind, waiting.state),
+            ("mailgun", "gone@remote.example", "hard", "queued"),
+        )
+        self.assertEqual(waiting.mail_server_id, self.server)
+        self.assertEqual(Trigger.search_count([("cron_id", "=", cron.id)]), triggers + 1)
+        self.assertFalse(self.events(), "not applied yet")
+        self.assertEqual(failed.trace_status, "sent")
+        self.assertEqual(self.server.mmd_event_summary, "waiting: 1")
+        self.assertTrue(self.server.mmd_last_event_date)
+
+        before = self.snapshot()
+        self.assertEqual(self.post_only("mailgun", post).status_code, 409, "replayed, waiting")
+        self.assertEqual(self.snapshot(), before)
+
+        self.apply_waiting_events()
+        self.env.invalidate_all()
+        self.assertFalse(waiting.exists(), "removed once applied")
+        self.assertEqual(self.events().trace_id, failed)
+        self.assertEqual((failed.trace_status, failed.bounce_kind), ("bounce", "hard"))
+        self.assertEqual(self.server.mmd_event_summary, "Hard bounce: 1")
+        before = self.snapshot()
+        self.assertEqual(self.post_only("mailgun", post).status_code, 409, "replayed, applied")
+        self.assertEqual(self.snapshot(), before)
+
+    @mute_logger("odoo.addons.mass_mailing_delivery.models.mail_provider_event")
+    def test_an_event_that_cannot_be_applied_is_kept_and_holds_no_other(self):
+        """Events of many posts are applied together; one whose stored payload cannot be
+        applied fails alone, stays with its error, and is applied once mended."""
+        self.configure("mailgun", MAILGUN_KEY)
+        emails = ["gone@remote.example", "lost@remote.example", "away@remote.example"]
+        traces = self.send(emails)
+        cron = self.env.ref("mass_mailing_delivery.ir_cron_provider_events")
+        Trigger = self.env["ir.cron.trigger"].sudo()
+        triggers = Trigger.search_count([("cron_id", "=", cron.id)])
+        for email, trace in zip(emails, traces, strict=True):
+            post = payloads.mailgun_event(MAILGUN_KEY, "failed", email, trace.message_id)
+            self.assertEqual(self.post_only("mailgun", post).status_code, 200)
+        self.assertEqual(
+            Trigger.search_count([("cron_id", "=", cron.id)]),
+            triggers + 1,
+            "one run asked for, not one per post",
+        )
+        Waiting = self.env["mail.provider.event"].sudo()
+        broken = Waiting.search([("recipient", "=", "lost@remote.example")])
+        good_payload = broken.payload
+        broken.payload = json.dumps({**json.loads(good_payload), "not_a_field": 1})
+
+        self.apply_waiting_events()
+        self.env.invalidate_all()
+        self.assertEqual(Waiting.search([]), broken)
+        self.assertEqual((broken.state, broken.attempts), ("failed", 1))
+        self.assertIn("TypeError", broken.error)
+        self.assertEqual(
+            [t.trace_status for t in traces], ["bounce", "sent", "bounce"], "the others applied"
+        )
+        self.assertEqual(len(self.events()), 2)
+
+        self.apply_waiting_events()
+        self.assertEqual(broken.state, "failed", "a failed event waits for a user")
+        result = broken.action_apply_again()
+        self.assertEqual(result["params"]["type"], "warning")
+        self.assertEqual(broken.attempts, 2)
+
+        broken.payload = good_payload
+        result = broken.action_apply_again()
+        self.assertEqual(result["params"]["type"], "info")
+        self.env.invalidate_all()
+        self.assertFalse(broken.exists())
+        self.assertEqual(traces[1].trace_status, "bounce")
+        self.assertEqual(len(self.events()), 3)
+
+    # ------------------------------------------------------------
     # POSTFIX LOG READER
     # ------------------------------------------------------------
 
@@ -418,7 +528,12 @@ class TestProviderWebhooks(DeliveryCommon, HttpCase):
             self.assertEqual(maillog.run([log], url, "log-token-1", cursor), 0, "cron again")
             os.unlink(cursor)
             after = self.snapshot()
-            self.assertEqual(maillog.run([log], url, "log-token-1", cursor), 3, "409: known")
+            self.assertEqual(maillog.run([log], url, "log-token-1", cursor), 3, "409: waiting")
+            self.assertEqual(self.snapshot(), after)
+            self.apply_waiting_events()
+            after = self.snapshot()
+            os.unlink(cursor)
+            self.assertEqual(maillog.run([log], url, "log-token-1", cursor), 3, "409: applied")
             self.assertEqual(self.snapshot(), after)
         self.env.invalidate_all()
         self.assertEqual((gone.trace_status, gone.bounce_kind), ("bounce", "hard"))

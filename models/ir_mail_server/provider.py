@@ -98,13 +98,29 @@ class IrMailServer(models.Model):
             ["__count"],
         ):
             counts.setdefault(server, []).append((kind, count))
+        waiting, last_waiting = {}, {}
+        for server, count, received in (
+            self.env["mail.provider.event"]
+            .sudo()
+            ._read_group(
+                [("mail_server_id", "in", server_ids), ("state", "=", "queued")],
+                ["mail_server_id"],
+                ["__count", "create_date:max"],
+            )
+        ):
+            waiting[server], last_waiting[server] = count, received
         labels = dict(Event._fields["kind"]._description_selection(self.env))
         for server in self:
-            server.mmd_last_event_date = last.get(server, False)
-            server.mmd_event_summary = ", ".join(
+            summary = [
                 f"{labels.get(kind, kind)}: {count}"
                 for kind, count in sorted(counts.get(server, []))
-            ) or self.env._("None")
+            ]
+            if waiting.get(server):
+                summary.append(self.env._("waiting: %(count)s", count=waiting[server]))
+            server.mmd_last_event_date = max(
+                filter(None, (last.get(server), last_waiting.get(server))), default=False
+            )
+            server.mmd_event_summary = ", ".join(summary) or self.env._("None")
 
     # ------------------------------------------------------------
     # WEBHOOK
@@ -115,7 +131,8 @@ class IrMailServer(models.Model):
 
         :param body: the raw request body (bytes)
         :param headers: the request headers (a mapping)
-        :return: ``(HTTP status, text)``; on refusal nothing was changed
+        :return: ``(HTTP status, text)``; on refusal nothing was changed. The events
+            are kept to be applied in a moment (``mail.provider.event``)
         """
         self.ensure_one()
         server_sudo = self.sudo()
@@ -138,12 +155,10 @@ class IrMailServer(models.Model):
             return error.status, error.message
         if events is None:
             return 200, "Subscription confirmed"
-        created, duplicates = (
-            self.env["mail.bounce.event"].sudo()._process_provider_events(self, events)
-        )
-        if events and not created and duplicates:
+        queued, duplicates = self.env["mail.provider.event"].sudo()._enqueue(self, events)
+        if events and not queued and duplicates:
             return 409, "Already processed"
-        return 200, f"OK: {len(created)} events"
+        return 200, f"OK: {queued} events queued"
 
     def _mmd_read_webhook(self, provider, body, headers):
         """The events of one POST (``None`` for a confirmed SNS subscription), or

@@ -174,17 +174,29 @@ class MailBounceEvent(models.Model):
         bounced_events._core_receive_bounces(partners, bounced)
         bounced_events._core_mark_notifications(partners, bounced, message_dicts)
         events._core_set_traces_bounced(msg_ids, message_dicts, plan)
+        # one write per set of values (a burst repeats few diagnostics); the last
+        # event of a trace wins, as writing them one by one did
+        values = {}
         for event in events.filtered("trace_id"):
-            event.trace_id.write(
+            values[event.trace_id.id] = (
+                event.diagnostic or False,
+                event.kind,
+                event.delivery_error_id.id,
+            )
+            plan["traces"].append(event.trace_id.id)
+        groups = defaultdict(list)
+        for trace_id, key in values.items():
+            groups[key].append(trace_id)
+        for (reason, kind, entry_id), trace_ids in groups.items():
+            self.env["mailing.trace"].sudo().browse(trace_ids).write(
                 {
                     "trace_status": "bounce",
                     "failure_type": "mail_bounce",
-                    "failure_reason": event.diagnostic or False,
-                    "bounce_kind": event.kind,
-                    "delivery_error_id": event.delivery_error_id.id,
+                    "failure_reason": reason,
+                    "bounce_kind": kind,
+                    "delivery_error_id": entry_id,
                 }
             )
-            plan["traces"].append(event.trace_id.id)
         self._core_auto_blacklist(emails, partners)
 
     @api.model

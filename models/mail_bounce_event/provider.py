@@ -65,13 +65,24 @@ class MailBounceEvent(models.Model):
 
     @api.model
     def _process_provider_events(self, server, provider_events):
-        """Log and apply the events a sending service reported in one POST, as one
-        batch: their traces read together, their events created in one statement and
-        applied together (``_apply_events``).
+        """Log and apply the events a sending service reported, as one batch: their
+        traces read together, their events created in one statement and applied
+        together (``_apply_events``). Events already processed are skipped.
 
         :param server: the ``ir.mail_server`` whose webhook received them (or empty)
         :param provider_events: list of ``tools.providers.ProviderEvent``
         :return: ``(created events, number of events already processed)``
+        """
+        todo, duplicates = self._split_new_provider_events(provider_events)
+        return self._create_from_provider_events(server, todo), duplicates
+
+    @api.model
+    def _split_new_provider_events(self, provider_events):
+        """The events of ``provider_events`` not processed yet (one query).
+
+        :return: ``([(ProviderEvent, key, normalized recipient)], number of events
+            already processed or repeated in the list)``; ``key`` is the event's
+            ``provider:event id``, kept as the event's bounce Message-ID
         """
         keys = {f"{e.provider}:{e.event_id}" for e in provider_events}
         seen = {
@@ -93,7 +104,7 @@ class MailBounceEvent(models.Model):
                 continue
             seen.add((key, recipient))
             todo.append((provider_event, key, recipient))
-        return self._create_from_provider_events(server, todo), duplicates
+        return todo, duplicates
 
     @api.model
     def _create_from_provider_events(self, server, todo):
