@@ -118,7 +118,10 @@ class MailProviderEvent(models.Model):
                     done=len(rows) - len(left),
                     failed=len(left),
                 ),
-                "next": {"type": "ir.actions.act_window_close"},
+                # the list again: an event applied is no longer there to show
+                "next": self.env["ir.actions.act_window"]._for_xml_id(
+                    "mass_mailing_delivery.mail_provider_event_action"
+                ),
             },
         }
 

@@ -5,10 +5,15 @@ document e-mail, the blocked addresses, the delivery alerts, a contact (his seco
 third e-mails, his sent e-mails, his block) and a sent mailing's tabs
 (``static/tests/tours/screen_tours.js``). A tour fails on any error dialog."""
 
+import json
+import uuid
+from dataclasses import asdict
+
 from odoo.tests import HttpCase
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from ..tools.providers import ProviderEvent
 from .common import TOUR_LANGUAGES
 from .common import DeliveryCommon
 from .common import install_italian
@@ -17,6 +22,47 @@ from .test_demo import tell_story
 
 @tagged("post_install", "-at_install", "mass_mailing_delivery", "mmd_screen_tours")
 class TestScreenTours(DeliveryCommon, HttpCase):
+    def queue_provider_events(self, server):
+        """A sending service's event waiting to be applied, and one that failed (its
+        stored payload is not an event: a field too many)."""
+        Waiting = self.env["mail.provider.event"].sudo()
+        Waiting.search([]).unlink()
+        waiting = ProviderEvent(
+            provider="mailgun",
+            event_id=f"tour-{uuid.uuid4().hex}",
+            kind="hard",
+            recipient="waiting.tour@example.com",
+            diagnostic="550 5.1.1 The email account that you tried to reach does not exist.",
+            smtp_code=550,
+            status="5.1.1",
+        )
+        failed = asdict(waiting) | {
+            "event_id": f"tour-{uuid.uuid4().hex}",
+            "recipient": "failed.tour@example.com",
+            "not_a_field": 1,
+        }
+        for event, payload, state in (
+            (waiting, asdict(waiting), "queued"),
+            (waiting, failed, "failed"),
+        ):
+            key = f"mailgun:{payload['event_id']}"
+            Waiting.create(
+                {
+                    "mail_server_id": server.id,
+                    "provider": "mailgun",
+                    "event_key": key,
+                    "recipient": payload["recipient"],
+                    "kind": event.kind,
+                    "dedup_key": f"{key}|{payload['recipient']}",
+                    "payload": json.dumps(payload),
+                    "state": state,
+                    "attempts": 1 if state == "failed" else 0,
+                    "error": "TypeError: unexpected keyword argument 'not_a_field'"
+                    if state == "failed"
+                    else False,
+                }
+            )
+
     @mute_logger("odoo.addons.mail.models.mail_mail", "odoo.addons.mail.models.mail_thread")
     def test_screen_tours(self):
         """One tour per screen group, each in English and in Italian."""
@@ -30,8 +76,10 @@ class TestScreenTours(DeliveryCommon, HttpCase):
                 "mmd_provider": "mailgun",
             }
         )
+        self.queue_provider_events(server)
         tours = [
             ("action-mass_mailing_delivery.mail_bounce_event_action", "bounce_log"),
+            ("action-mass_mailing_delivery.mail_provider_event_action", "provider_events"),
             ("action-mass_mailing_delivery.mail_delivery_report_action", "delivery_failures"),
             ("action-mass_mailing.action_mass_mailing_configuration", "settings"),
             (f"action-base.action_ir_mail_server_list/{server.id}", "mail_server"),
@@ -50,6 +98,7 @@ class TestScreenTours(DeliveryCommon, HttpCase):
         admin = self.env.ref("base.user_admin")
         for lang in TOUR_LANGUAGES:
             admin.lang = lang
+            self.queue_provider_events(server)
             for path, name in tours:
                 with self.subTest(lang=lang, tour=name):
                     self.start_tour(

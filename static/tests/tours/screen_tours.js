@@ -540,3 +540,61 @@ registry.category("web_tour.tours").add("mass_mailing_delivery_mailing_tabs_tour
         noErrorDialog("the Outcome Tags tab"),
     ],
 });
+
+/* The sending services' events waiting: the failed one shows why and stays failed when
+   applied again; the waiting one leaves the list once applied. */
+registry.category("web_tour.tours").add("mass_mailing_delivery_provider_events_tour", {
+    steps: () => {
+        const row = (email) => `.o_list_view .o_data_row td[name='recipient']:contains('${email}')`;
+        const open = (email) => ({
+            content: `Open the event of ${email}`,
+            trigger: row(email),
+            run: "click",
+        });
+        const applyNow = {
+            content: "Apply it now",
+            trigger: ".o_form_view .o_form_statusbar button[name='action_apply_again']",
+            run: "click",
+        };
+        return [
+            { content: "The failed event is listed", trigger: row("failed.tour@example.com") },
+            { content: "The waiting event is listed", trigger: row("waiting.tour@example.com") },
+            open("failed.tour@example.com"),
+            {
+                content: "The failed event says it is kept and why it failed",
+                trigger: ".o_form_view .alert-warning",
+            },
+            {
+                content: "The error is shown",
+                trigger: ".o_form_view .o_field_widget[name='error']:contains('TypeError')",
+            },
+            noErrorDialog("the failed event"),
+            applyNow,
+            {
+                content: "It failed again: a warning says so",
+                trigger: ".o_notification .o_notification_bar.bg-warning",
+            },
+            {
+                content: "Back on the list, the failed event is still there",
+                trigger: row("failed.tour@example.com"),
+            },
+            open("waiting.tour@example.com"),
+            {
+                content: "The waiting event says it is applied in a moment",
+                trigger: ".o_form_view .alert-info",
+            },
+            applyNow,
+            {
+                content: "Applied: the notification says so",
+                trigger: ".o_notification .o_notification_bar.bg-info",
+            },
+            {
+                content: "Back on the list, the applied event is gone, the failed one stays",
+                trigger:
+                    ".o_list_view:not(:has(td[name='recipient']:contains('waiting.tour@example.com'))) " +
+                    "td[name='recipient']:contains('failed.tour@example.com')",
+            },
+            noErrorDialog("the events to apply"),
+        ];
+    },
+});
