@@ -11,9 +11,11 @@ from .base import SCORE_REGEX
 from .base import SCORE_STATUS
 
 try:  # Python >= 3.11
+    from re import _compiler as sre_compile
     from re import _constants as sre_constants
     from re import _parser as sre_parse
 except ImportError:  # pragma: no cover
+    import sre_compile
     import sre_constants
     import sre_parse
 
@@ -195,7 +197,6 @@ class _Compiled:
     classifying a mailbox of bounces)."""
 
     __slots__ = (
-        "_literal_re",
         "_regex",
         "code_range",
         "literals",
@@ -219,7 +220,7 @@ class _Compiled:
             + SCORE_STATUS.get(self.status_level, 0)
             + _code_score(code_range)
         )
-        self._regex = self._literal_re = None
+        self._regex = None
 
     def matches(self, code, text, lower):
         """Whether the code and text criteria match (status and provider are pre-filtered).
@@ -232,25 +233,17 @@ class _Compiled:
             return False
         if self.pattern is None:
             return True
-        if self.literals is not None and not self._holds_literal(lower):
+        if self.literals is not None and not any(literal in lower for literal in self.literals):
             return False
         return self.regex.search(text) is not None
 
-    def _holds_literal(self, lower):
-        """Whether ``lower`` holds one of the literals."""
-        if len(self.literals) == 1:
-            return self.literals[0] in lower
-        if self._literal_re is None:
-            # one alternation searched in C: faster than one ``in`` test per literal
-            self._literal_re = re.compile("|".join(map(re.escape, self.literals)))
-        return self._literal_re.search(lower) is not None
-
     @property
     def regex(self):
-        """The compiled regex (compiled once, when first needed)."""
+        """The compiled regex (compiled once, when first needed, from the parsed form the
+        checks and the literals were read from: the pattern is not parsed again)."""
         if self._regex is None:
             try:
-                self._regex = re.compile(self.pattern, re.IGNORECASE)
+                self._regex = sre_compile.compile(_parsed(self.pattern), re.IGNORECASE)
             except (re.error, RecursionError, OverflowError, ValueError):
                 self._regex = NEVER
         return self._regex
