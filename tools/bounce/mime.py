@@ -21,6 +21,13 @@ from email.message import Message
 #: as the standard parser tells them (name characters are the printable ones but the colon;
 #: ``From `` is an mbox envelope line), the last one with or without its line break
 HEADER_LINES_RE = re.compile(r"(?:(?:From |[\041-\071\073-\176]*:|[\t ])[^\n]*(?:\n|\Z))*")
+#: one header of plain header lines: its name (the text before the first colon), its value
+#: from the first character that is no space or tab, with its continuation lines
+FIELD_RE = re.compile(r"^([^:\n]*):[ \t]*(.*(?:\n[ \t].*)*)", re.MULTILINE)
+#: what makes header lines not plain (read line by line, :func:`_set_headers`): an envelope
+#: line, a header with no name, a continuation line first, a carriage return
+SPECIAL_STARTS = ("From ", ":", " ", "\t")
+SPECIAL_LINES = ("\nFrom ", "\n:", "\r")
 #: most nesting followed; deeper parts are kept as text
 MAX_NESTING = 30
 
@@ -67,16 +74,21 @@ def _headers(msg, text):
     head = text if blank < 0 else text[: blank + 1]
     # one search finds where the header lines end (a line by line loop cost more)
     end = HEADER_LINES_RE.match(head).end()
-    lines = head[:end].split("\n")
-    # the text after the last line break is a line only when the text ends without one
-    complete = not lines[-1]
-    if complete:
-        lines.pop()
     if end < len(head):
         # a line that is no header line starts the body; a blank one is no part of it
         position = end + 1 if head[end] == "\n" else end
     else:
         position = end + 1 if blank >= 0 else end  # the blank line after the headers
+    block = head[:end]
+    if not (block.startswith(SPECIAL_STARTS) or any(map(block.__contains__, SPECIAL_LINES))):
+        # plain header lines (most blocks): one search reads them all
+        msg._headers.extend(FIELD_RE.findall(block))
+        return text[position:]
+    lines = block.split("\n")
+    # the text after the last line break is a line only when the text ends without one
+    complete = not lines[-1]
+    if complete:
+        lines.pop()
     return _set_headers(msg, lines, complete) + text[position:]
 
 
