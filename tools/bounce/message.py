@@ -12,7 +12,6 @@ from dataclasses import field
 from email.header import decode_header
 from email.header import make_header
 from email.message import Message
-from email.policy import compat32
 from email.utils import getaddresses
 from email.utils import parseaddr
 
@@ -561,6 +560,10 @@ def looks_like_bounce(msg, strict=False):
 def load(raw, max_size):
     """``raw`` as a compat32 ``Message`` (cut to ``max_size`` bytes), None when empty."""
     if isinstance(raw, Message):
+        # imported here: email.policy (its header registry) costs 5 ms at start, and only a
+        # message given as a Message object needs it
+        from email.policy import compat32
+
         try:
             raw = raw.as_bytes(policy=compat32)
         except (LookupError, UnicodeError, ValueError, TypeError, AttributeError):
