@@ -83,9 +83,15 @@ _REPEATS = (
 )
 
 
+def _items(parsed):
+    """The ``(op, av)`` items of a parsed (sub)pattern: the list a ``SubPattern`` holds
+    (iterating the ``SubPattern`` itself calls a Python method per item)."""
+    return getattr(parsed, "data", parsed)
+
+
 def _has_nested_repeat(parsed, inside_repeat=False):
     """Whether a repetition of more than one occurrence sits inside another one."""
-    for op, av in parsed:
+    for op, av in _items(parsed):
         if op in _REPEATS and op is not None:
             _low, high, sub = av
             repeats = high is sre_parse.MAXREPEAT or high > 1
@@ -166,7 +172,7 @@ def _sequence_literals(items):
     "Best" is the set whose shortest literal is the longest (at least 2 characters).
     """
     options, run = [], []
-    for op, av in [*items, (None, None)]:
+    for op, av in [*_items(items), (None, None)]:
         if op == sre_constants.LITERAL:
             run.append(chr(av))
             continue
