@@ -14,6 +14,7 @@ from email.header import make_header
 from email.message import Message
 from email.utils import getaddresses
 from email.utils import parseaddr
+from functools import lru_cache
 
 from ..delivery_errors import Matcher
 from ..delivery_errors import default_matcher
@@ -276,8 +277,10 @@ def header(msg, name):
     return " ".join(value.split())
 
 
+@lru_cache(maxsize=1024)
 def normalize_address(value):
-    """The lower-case address found in ``value`` ('' when none)."""
+    """The lower-case address found in ``value`` ('' when none); the values read last are
+    kept (the readers ask for the same ``From`` and recipients, one after the other)."""
     if not value:
         return ""
     bare = value.strip().strip("<>")
