@@ -20,6 +20,7 @@ from ..delivery_errors import Matcher
 from ..delivery_errors import default_matcher
 from ..delivery_errors import parse_smtp_reply
 from . import mime
+from .patterns import led_by_first_letters
 
 _logger = logging.getLogger(__package__)
 
@@ -54,13 +55,13 @@ ADDRESS_RE = re.compile(
 STATUS_RE = re.compile(r"(?<![\d.])([245])\.([0-7])\.(\d{1,3})(?![\d.])")
 CODE_RE = re.compile(r"(?<![\d.#\w])([45][0-5]\d)(?=[ \-:;]|$)", re.MULTILINE)
 MESSAGE_ID_RE = re.compile(r"^\s*Message-ID:\s*(<[^>\s]+>)", re.IGNORECASE | re.MULTILINE)
-REMOTE_SERVER_RE = re.compile(
+REMOTE_SERVER_RE = led_by_first_letters(
     r"(?:Remote Server returned|Remote-Server hat|Le serveur distant a retourné"
     r"|Il server remoto ha restituito)\s*'([^']+)'",
     re.IGNORECASE,
 )
 QMAIL_STATUS_RE = re.compile(r"\(#([245]\.\d{1,3}\.\d{1,3})\)")
-REPORTING_RE = re.compile(
+REPORTING_RE = led_by_first_letters(
     r"(?:mail system at host|qmail-send program at|Generating server:|Generierender Server:"
     r"|Serveur de g\S+ration\s*:)\s*([A-Za-z0-9.-]+[A-Za-z0-9])",
     re.IGNORECASE,
@@ -91,7 +92,7 @@ ORIGINAL_MARKER_LINE_RE = re.compile("\n" + ORIGINAL_MARKER_RE.pattern[1:], re.I
 #: the same, lower-case, for a lower-case text (case-insensitive matching of many
 #: alternatives costs three times as much); the pattern has no upper-case escape (``\S``)
 ORIGINAL_MARKER_LOWER_RE = re.compile(ORIGINAL_MARKER_LINE_RE.pattern.lower())
-DELAY_RE = re.compile(
+DELAY_RE = led_by_first_letters(
     r"THIS IS A WARNING ONLY|Delivery incomplete|will (?:be )?retr(?:y|ied)|will continue to"
     r" be made|do not resend your (?:original )?message|attempts will continue|will continue to"
     r" try|has not yet been delivered|not yet been delivered|still being retried"
