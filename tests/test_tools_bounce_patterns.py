@@ -1,7 +1,7 @@
 """The regular expressions of the bounce parser compiled for long report texts
 (``tools/bounce/patterns.py``), without a database: led by a look-ahead for the first
 letters of their alternatives, they find the very matches of the plain pattern, case folding
-included.
+included; so does the address pattern tried only where a run of local-part characters starts.
 """
 
 import re
@@ -72,3 +72,15 @@ def test_fuzz_same_matches(name, pieces):
         word = words[piece % len(words)]
         text += word.upper() if piece % 3 == 0 else word
     same_matches(LED[name], text)
+
+
+@settings(max_examples=500, deadline=None, database=None)
+@given(text=st.text(alphabet="ab.-_+@ \n<>\u00e9\u4e2d1", max_size=60))
+def test_fuzz_address_pattern_tried_at_run_starts(text):
+    """The address pattern, tried only where a run of local-part characters starts, finds
+    what the pattern tried at every position finds."""
+    everywhere = re.compile(message.ADDRESS_RE.pattern.split(")", 1)[1])
+    assert [m.span() for m in message.ADDRESS_RE.finditer(text)] == [
+        m.span() for m in everywhere.finditer(text)
+    ]
+    assert bool(message.ADDRESS_RE.fullmatch(text)) == bool(everywhere.fullmatch(text))

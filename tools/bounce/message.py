@@ -48,8 +48,10 @@ HARD_CATEGORIES = frozenset(
 #: SMTP commands a failure can be reported after
 COMMANDS = ("CONNECT", "HELO", "EHLO", "MAIL", "RCPT", "DATA")
 
-#: an e-mail address (internationalized ones included: RFC 6531 local parts, IDN domains)
+#: an e-mail address (internationalized ones included: RFC 6531 local parts, IDN domains),
+#: tried where a run of local-part characters starts (none matches from within a run)
 ADDRESS_RE = re.compile(
+    r"(?<![\w!#$%&'*+/=?^`{|}~.-])"
     r"[\w!#$%&'*+/=?^`{|}~.-]+@[^\W_](?:[\w-]*[^\W_])?(?:\.[^\W_](?:[\w-]*[^\W_])?)+"
 )
 STATUS_RE = re.compile(r"(?<![\d.])([245])\.([0-7])\.(\d{1,3})(?![\d.])")
@@ -415,9 +417,11 @@ def original_message_id(msg, parts, text=""):
 # ---- report text ----
 
 
+@lru_cache(maxsize=256)
 def command_of(text):
     """The SMTP command (RCPT, MAIL, DATA, HELO, EHLO, CONNECT) a report ``text`` says the
-    reply answered, '' when it does not say."""
+    reply answered, '' when it does not say (the texts read last are kept: a diagnostic is
+    read by its reader, then again when its result is made)."""
     match = COMMAND_RE.search(text or "")
     if not match:
         return ""
