@@ -12,6 +12,8 @@ from . import MAX_SIZE
 from . import BounceResult
 from . import parse_bounce
 
+#: the JSON of a line (one encoder: ``json.dumps`` with an option builds one per call)
+JSON = json.JSONEncoder(ensure_ascii=False)
 #: the envelope line that starts each message of an mbox file ("From sender asctime")
 MBOX_SEPARATOR_RE = re.compile(
     rb"^From \S+ +\w{3} \w{3} +\d{1,2} \d{1,2}:\d{2}:\d{2} (?:\S+ )?\d{4}\s*$", re.M
@@ -39,9 +41,9 @@ def _cli_lines(path):
             raw = file.read(MAX_SIZE + 1)
     except OSError as error:
         row = BounceResult(diagnostic=str(error)).as_dict()
-        return [json.dumps({"file": path, **row, "error": str(error)}, ensure_ascii=False)]
+        return [JSON.encode({"file": path, **row, "error": str(error)})]
     return [
-        json.dumps({"file": path, **result.as_dict()}, ensure_ascii=False)
+        JSON.encode({"file": path, **result.as_dict()})
         for message in _messages(raw)
         for result in parse_bounce(message)
     ]

@@ -12,14 +12,15 @@ from dataclasses import field
 from email.header import decode_header
 from email.header import make_header
 from email.message import Message
-from email.policy import compat32
 from email.utils import getaddresses
 from email.utils import parseaddr
+from functools import lru_cache
 
 from ..delivery_errors import Matcher
 from ..delivery_errors import default_matcher
 from ..delivery_errors import parse_smtp_reply
 from . import mime
+from .patterns import led_by_first_letters
 
 _logger = logging.getLogger(__package__)
 
@@ -47,27 +48,31 @@ HARD_CATEGORIES = frozenset(
 #: SMTP commands a failure can be reported after
 COMMANDS = ("CONNECT", "HELO", "EHLO", "MAIL", "RCPT", "DATA")
 
-#: an e-mail address (internationalized ones included: RFC 6531 local parts, IDN domains)
+#: an e-mail address (internationalized ones included: RFC 6531 local parts, IDN domains),
+#: tried where a run of local-part characters starts (none matches from within a run)
 ADDRESS_RE = re.compile(
+    r"(?<![\w!#$%&'*+/=?^`{|}~.-])"
     r"[\w!#$%&'*+/=?^`{|}~.-]+@[^\W_](?:[\w-]*[^\W_])?(?:\.[^\W_](?:[\w-]*[^\W_])?)+"
 )
 STATUS_RE = re.compile(r"(?<![\d.])([245])\.([0-7])\.(\d{1,3})(?![\d.])")
 CODE_RE = re.compile(r"(?<![\d.#\w])([45][0-5]\d)(?=[ \-:;]|$)", re.MULTILINE)
 MESSAGE_ID_RE = re.compile(r"^\s*Message-ID:\s*(<[^>\s]+>)", re.IGNORECASE | re.MULTILINE)
-REMOTE_SERVER_RE = re.compile(
+REMOTE_SERVER_RE = led_by_first_letters(
     r"(?:Remote Server returned|Remote-Server hat|Le serveur distant a retourné"
     r"|Il server remoto ha restituito)\s*'([^']+)'",
     re.IGNORECASE,
 )
 QMAIL_STATUS_RE = re.compile(r"\(#([245]\.\d{1,3}\.\d{1,3})\)")
-REPORTING_RE = re.compile(
+REPORTING_RE = led_by_first_letters(
     r"(?:mail system at host|qmail-send program at|Generating server:|Generierender Server:"
     r"|Serveur de g\S+ration\s*:)\s*([A-Za-z0-9.-]+[A-Za-z0-9])",
     re.IGNORECASE,
 )
 REMOTE_RE = re.compile(r"\bhost\s+([A-Za-z0-9.-]+\.[A-Za-z]{2,})\.?\s*\[", re.IGNORECASE)
+#: (``\s*+``: possessive, as no marker starts with a space; a plain ``\s*`` gave back its
+#: spaces one by one on every indented line of a long report: ten times slower)
 ORIGINAL_MARKER_RE = re.compile(
-    r"^\s*(?:-{2,}\s*)?(?:This is a copy of the message|Below this line is a copy"
+    r"^\s*+(?:-{2,}\s*)?(?:This is a copy of the message|Below this line is a copy"
     r"|Original message follows|Original message headers|The original message(?! was received)"
     r"|Ursprüngliche Nachrichtenkopfzeilen|En-têtes du message d'origine"
     r"|Intestazioni del messaggio originale|Oryginalne nagłówki|The header of the original"
@@ -89,7 +94,7 @@ ORIGINAL_MARKER_LINE_RE = re.compile("\n" + ORIGINAL_MARKER_RE.pattern[1:], re.I
 #: the same, lower-case, for a lower-case text (case-insensitive matching of many
 #: alternatives costs three times as much); the pattern has no upper-case escape (``\S``)
 ORIGINAL_MARKER_LOWER_RE = re.compile(ORIGINAL_MARKER_LINE_RE.pattern.lower())
-DELAY_RE = re.compile(
+DELAY_RE = led_by_first_letters(
     r"THIS IS A WARNING ONLY|Delivery incomplete|will (?:be )?retr(?:y|ied)|will continue to"
     r" be made|do not resend your (?:original )?message|attempts will continue|will continue to"
     r" try|has not yet been delivered|not yet been delivered|still being retried"
@@ -275,8 +280,10 @@ def header(msg, name):
     return " ".join(value.split())
 
 
+@lru_cache(maxsize=1024)
 def normalize_address(value):
-    """The lower-case address found in ``value`` ('' when none)."""
+    """The lower-case address found in ``value`` ('' when none); the values read last are
+    kept (the readers ask for the same ``From`` and recipients, one after the other)."""
     if not value:
         return ""
     bare = value.strip().strip("<>")
@@ -410,9 +417,11 @@ def original_message_id(msg, parts, text=""):
 # ---- report text ----
 
 
+@lru_cache(maxsize=256)
 def command_of(text):
     """The SMTP command (RCPT, MAIL, DATA, HELO, EHLO, CONNECT) a report ``text`` says the
-    reply answered, '' when it does not say."""
+    reply answered, '' when it does not say (the texts read last are kept: a diagnostic is
+    read by its reader, then again when its result is made)."""
     match = COMMAND_RE.search(text or "")
     if not match:
         return ""
@@ -559,6 +568,10 @@ def looks_like_bounce(msg, strict=False):
 def load(raw, max_size):
     """``raw`` as a compat32 ``Message`` (cut to ``max_size`` bytes), None when empty."""
     if isinstance(raw, Message):
+        # imported here: email.policy (its header registry) costs 5 ms at start, and only a
+        # message given as a Message object needs it
+        from email.policy import compat32
+
         try:
             raw = raw.as_bytes(policy=compat32)
         except (LookupError, UnicodeError, ValueError, TypeError, AttributeError):

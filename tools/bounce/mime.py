@@ -17,9 +17,17 @@ Pure Python (no ORM); the input has LF line endings (see :func:`.message.load`).
 import re
 from email.message import Message
 
-#: a header line or its continuation, as the standard parser tells them (name characters are
-#: the printable ones but the colon; ``From `` is an mbox envelope line)
-HEADER_RE = re.compile(r"From |[\041-\071\073-\176]*:|[\t ]")
+#: the header lines at the start of a text: lines that are a header line or its continuation,
+#: as the standard parser tells them (name characters are the printable ones but the colon;
+#: ``From `` is an mbox envelope line), the last one with or without its line break
+HEADER_LINES_RE = re.compile(r"(?:(?:From |[\041-\071\073-\176]*:|[\t ])[^\n]*(?:\n|\Z))*")
+#: one header of plain header lines: its name (the text before the first colon), its value
+#: from the first character that is no space or tab, with its continuation lines
+FIELD_RE = re.compile(r"^([^:\n]*):[ \t]*(.*(?:\n[ \t].*)*)", re.MULTILINE)
+#: what makes header lines not plain (read line by line, :func:`_set_headers`): an envelope
+#: line, a header with no name, a continuation line first, a carriage return
+SPECIAL_STARTS = ("From ", ":", " ", "\t")
+SPECIAL_LINES = ("\nFrom ", "\n:", "\r")
 #: most nesting followed; deeper parts are kept as text
 MAX_NESTING = 30
 
@@ -64,29 +72,32 @@ def _headers(msg, text):
     """Read the header lines at the start of ``text`` into ``msg``; the body's text."""
     blank = text.find("\n\n")
     head = text if blank < 0 else text[: blank + 1]
-    pieces = head.split("\n")
-    # the piece after the last line break is a line only when the text ends without one
-    complete = len(pieces) - 1
-    lines, position = [], 0
-    for number, piece in enumerate(pieces):
-        if number == complete and not piece:
-            break
-        line = piece + "\n" if number < complete else piece
-        if not (piece[:1] in " \t" and piece) and not HEADER_RE.match(line):
-            if line == "\n":
-                position += 1  # the blank separator line is no part of the body
-            return _set_headers(msg, lines) + text[position:]
-        lines.append(line)
-        position += len(line)
-    if blank >= 0:
-        position += 1  # the blank line after the headers
-    return _set_headers(msg, lines) + text[position:]
+    # one search finds where the header lines end (a line by line loop cost more)
+    end = HEADER_LINES_RE.match(head).end()
+    if end < len(head):
+        # a line that is no header line starts the body; a blank one is no part of it
+        position = end + 1 if head[end] == "\n" else end
+    else:
+        position = end + 1 if blank >= 0 else end  # the blank line after the headers
+    block = head[:end]
+    if not (block.startswith(SPECIAL_STARTS) or any(map(block.__contains__, SPECIAL_LINES))):
+        # plain header lines (most blocks): one search reads them all
+        msg._headers.extend(FIELD_RE.findall(block))
+        return text[position:]
+    lines = block.split("\n")
+    # the text after the last line break is a line only when the text ends without one
+    complete = not lines[-1]
+    if complete:
+        lines.pop()
+    return _set_headers(msg, lines, complete) + text[position:]
 
 
-def _set_headers(msg, lines):
-    """Set the headers of ``msg`` from its header ``lines`` (the standard parser's rules);
-    the text that goes back to the body ('' but for an envelope line last)."""
+def _set_headers(msg, lines, complete):
+    """Set the headers of ``msg`` from its header ``lines`` (without their line breaks; the
+    last one has one when ``complete``), by the standard parser's rules; the text that goes
+    back to the body ('' but for an envelope line last)."""
     value = []
+    last = len(lines) - 1
     for number, line in enumerate(lines):
         if line[0] in " \t":
             if value:
@@ -97,9 +108,10 @@ def _set_headers(msg, lines):
             value = []
         if line.startswith("From "):
             if number == 0:
-                msg.set_unixfrom(line[:-1] if line.endswith("\n") else line)
-            elif number == len(lines) - 1:
-                return line  # an envelope line last among the headers starts the body
+                msg.set_unixfrom(line)
+            elif number == last:
+                # an envelope line last among the headers starts the body
+                return line + "\n" if complete else line
             continue
         if line.find(":") > 0:
             value = [line]
@@ -109,9 +121,12 @@ def _set_headers(msg, lines):
 
 
 def _set_raw(msg, value):
-    """Append one header as ``compat32`` stores it (name, value with its folds)."""
+    """Append one header as ``compat32`` stores it (name, value with its folds) from its
+    lines without their line breaks."""
     name, rest = value[0].split(":", 1)
-    rest = rest.lstrip(" \t") + "".join(value[1:])
+    rest = rest.lstrip(" \t")
+    if len(value) > 1:
+        rest += "\n" + "\n".join(value[1:])
     msg._headers.append((name, rest.rstrip("\r\n")))
 
 

@@ -22,6 +22,9 @@ class Matcher:
 
     #: candidate lists kept per (status, provider)
     CANDIDATE_CACHE = 4096
+    #: rules found kept per (code, status, text, provider): the recipients of one report
+    #: often share one diagnostic (a text is at most 4000 characters: a few MB at most)
+    MATCH_CACHE = 1024
 
     def __init__(self, rules=()):
         self.errors = []
@@ -35,6 +38,7 @@ class Matcher:
         # most specific first, then highest priority, then key (stable result)
         self.rules.sort(key=lambda c: (-c.score, -(c.rule.priority or 0), str(c.rule.key)))
         self._candidates = {}
+        self._matches = {}
 
     def __len__(self):
         return len(self.rules)
@@ -60,11 +64,18 @@ class Matcher:
 
     def match(self, code, status, text, provider):
         """The best matching :class:`Rule` or None (inputs already parsed and cleaned)."""
+        key = (code, status, text, provider)
+        if key in self._matches:
+            return self._matches[key]
         lower = text.lower()
+        found = None
         for compiled in self._candidates_for(status, provider):
             if compiled.matches(code, text, lower):
-                return compiled.rule
-        return None
+                found = compiled.rule
+                break
+        if len(self._matches) < self.MATCH_CACHE:
+            self._matches[key] = found
+        return found
 
     def classify(self, smtp_code=None, status=None, diagnostic="", provider=None, recipient=""):
         """Classify one failure. Never raises.

@@ -1,7 +1,6 @@
 """Rules: validated patterns, status patterns, literal pre-filters, compiled rules."""
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 
 from .base import CATEGORIES
@@ -10,12 +9,13 @@ from .base import PERMANENCES
 from .base import SCORE_PROVIDER
 from .base import SCORE_REGEX
 from .base import SCORE_STATUS
-from .base import Rule
 
 try:  # Python >= 3.11
+    from re import _compiler as sre_compile
     from re import _constants as sre_constants
     from re import _parser as sre_parse
 except ImportError:  # pragma: no cover
+    import sre_compile
     import sre_constants
     import sre_parse
 
@@ -25,24 +25,43 @@ except ImportError:  # pragma: no cover
 # ------------------------------------------------------------
 
 
+#: ``re.IGNORECASE`` as a plain int for the parser and the compiler, called directly here:
+#: given the flag itself, they combine it with every item's flags as an enum (``re.compile``
+#: passes the int), and compiling took three times as long
+IGNORECASE = int(re.IGNORECASE)
+
+
 @lru_cache(maxsize=512)
 def _parsed(pattern):
     """The parsed (case-insensitive) form of ``pattern``, read once for the validation and
     the literal pre-filter of a rule (only read, never changed)."""
-    return sre_parse.parse(pattern, re.IGNORECASE)
+    return sre_parse.parse(pattern, IGNORECASE)
 
 
 def validate_regex(pattern):
     """An English error message when ``pattern`` is not a usable regular expression, else None."""
+    error = _pattern_error(pattern)
+    if error is None:
+        try:
+            re.compile(pattern, re.IGNORECASE)
+        except re.error as exc:
+            return _regex_error(exc)
+        except (RecursionError, OverflowError, ValueError):
+            return "the pattern is too complex"
+    return error
+
+
+def _pattern_error(pattern):
+    """What :func:`validate_regex` says of ``pattern`` as far as its parsed form tells (no
+    compiling: a matcher compiles a rule's regex only once its literals are seen)."""
     if not isinstance(pattern, str):
         return "the pattern must be text"
     if len(pattern) > MAX_REGEX:
         return f"the pattern is longer than {MAX_REGEX} characters"
     try:
-        re.compile(pattern, re.IGNORECASE)
         nested = _has_nested_repeat(_parsed(pattern))
     except re.error as exc:
-        return f"{exc.msg} at position {exc.pos}" if exc.pos is not None else exc.msg
+        return _regex_error(exc)
     except (RecursionError, OverflowError, ValueError):
         return "the pattern is too complex"
     if nested:
@@ -52,6 +71,11 @@ def validate_regex(pattern):
     return None
 
 
+def _regex_error(exc):
+    """The message of a ``re.error``, with its position when it has one."""
+    return f"{exc.msg} at position {exc.pos}" if exc.pos is not None else exc.msg
+
+
 _REPEATS = (
     sre_parse.MAX_REPEAT,
     sre_parse.MIN_REPEAT,
@@ -59,9 +83,15 @@ _REPEATS = (
 )
 
 
+def _items(parsed):
+    """The ``(op, av)`` items of a parsed (sub)pattern: the list a ``SubPattern`` holds
+    (iterating the ``SubPattern`` itself calls a Python method per item)."""
+    return getattr(parsed, "data", parsed)
+
+
 def _has_nested_repeat(parsed, inside_repeat=False):
     """Whether a repetition of more than one occurrence sits inside another one."""
-    for op, av in parsed:
+    for op, av in _items(parsed):
         if op in _REPEATS and op is not None:
             _low, high, sub = av
             repeats = high is sre_parse.MAXREPEAT or high > 1
@@ -142,7 +172,7 @@ def _sequence_literals(items):
     "Best" is the set whose shortest literal is the longest (at least 2 characters).
     """
     options, run = [], []
-    for op, av in [*items, (None, None)]:
+    for op, av in [*_items(items), (None, None)]:
         if op == sre_constants.LITERAL:
             run.append(chr(av))
             continue
@@ -168,17 +198,41 @@ def required_literals(pattern):
         return None
 
 
-@dataclass(frozen=True)
-class _Compiled:
-    """A rule ready for matching (internal)."""
+#: what a rule's regex becomes when it cannot be compiled after all (a look-behind of
+#: variable width is seen by compiling only): it never matches
+NEVER = re.compile(r"(?!)")
 
-    rule: Rule
-    score: int
-    status_level: int
-    status_prefix: str
-    code_range: tuple | None
-    regex: re.Pattern | None
-    literals: re.Pattern | None
+
+class _Compiled:
+    """A rule ready for matching (internal). Its regex is compiled the first time a text
+    holds one of its literals (most texts hold none: compiling them all cost more than
+    classifying a mailbox of bounces)."""
+
+    __slots__ = (
+        "_regex",
+        "code_range",
+        "literals",
+        "pattern",
+        "rule",
+        "score",
+        "status_level",
+        "status_prefix",
+    )
+
+    def __init__(self, rule, status, code_range, literals):
+        self.rule = rule
+        self.pattern = rule.diagnostic_regex or None
+        self.status_level, self.status_prefix = status
+        self.code_range = code_range
+        #: sorted literals one of which the lower-cased text must hold, or None
+        self.literals = literals
+        self.score = (
+            (SCORE_PROVIDER if rule.provider else 0)
+            + (SCORE_REGEX if self.pattern else 0)
+            + SCORE_STATUS.get(self.status_level, 0)
+            + _code_score(code_range)
+        )
+        self._regex = None
 
     def matches(self, code, text, lower):
         """Whether the code and text criteria match (status and provider are pre-filtered).
@@ -189,11 +243,23 @@ class _Compiled:
             code is None or not self.code_range[0] <= code <= self.code_range[1]
         ):
             return False
-        if self.regex is None:
+        if self.pattern is None:
             return True
-        if self.literals is not None and self.literals.search(lower) is None:
+        # (``map`` of the bound ``__contains__``: no Python frame per literal)
+        if self.literals is not None and not any(map(lower.__contains__, self.literals)):
             return False
         return self.regex.search(text) is not None
+
+    @property
+    def regex(self):
+        """The compiled regex (compiled once, when first needed, from the parsed form the
+        checks and the literals were read from: the pattern is not parsed again)."""
+        if self._regex is None:
+            try:
+                self._regex = sre_compile.compile(_parsed(self.pattern), IGNORECASE)
+            except (re.error, RecursionError, OverflowError, ValueError):
+                self._regex = NEVER
+        return self._regex
 
 
 def _compile_rule(rule):
@@ -205,24 +271,11 @@ def _compile_rule(rule):
     status = parse_status_pattern(rule.status_pattern)
     if status is None:
         return None, f"{rule.key}: invalid status pattern {rule.status_pattern!r}"
-    regex = None
+    literals = None
     if rule.diagnostic_regex:
-        error = validate_regex(rule.diagnostic_regex)
+        error = _pattern_error(rule.diagnostic_regex)
         if error:
             return None, f"{rule.key}: invalid diagnostic pattern: {error}"
-        regex = re.compile(rule.diagnostic_regex, re.IGNORECASE)
-    code_range = _code_range(rule)
-    score = (
-        (SCORE_PROVIDER if rule.provider else 0)
-        + (SCORE_REGEX if regex else 0)
-        + SCORE_STATUS.get(status[0], 0)
-        + _code_score(code_range)
-    )
-    literals = required_literals(rule.diagnostic_regex) if regex else None
-    if literals:
-        # one alternation searched in C: faster than one ``in`` test per literal
-        literals = re.compile("|".join(re.escape(literal) for literal in sorted(literals)))
-    else:
-        literals = None
-    compiled = _Compiled(rule, score, status[0], status[1], code_range, regex, literals)
-    return compiled, None
+        literals = required_literals(rule.diagnostic_regex)
+        literals = tuple(sorted(literals)) if literals else None
+    return _Compiled(rule, status, _code_range(rule), literals), None

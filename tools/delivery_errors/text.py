@@ -2,6 +2,7 @@
 
 import ast
 import re
+from functools import lru_cache
 
 from .base import MAX_DIAGNOSTIC
 from .base import MAX_SCAN
@@ -129,7 +130,14 @@ def parse_smtp_reply(text):
     :return: ``(code, status, cleaned text)``: ``code`` int or None, ``status`` like
         ``"5.1.1"`` or None, the cleaned one-line text (at most :data:`MAX_DIAGNOSTIC` chars)
     """
-    text = _expand_smtplib(to_text(text))
+    return _parse_reply(to_text(text))
+
+
+@lru_cache(maxsize=256)
+def _parse_reply(text):
+    """:func:`parse_smtp_reply` of a str, kept for the texts read last: a bounce parser reads
+    a reply, then classifies its cleaned text (most often the same), for each recipient."""
+    text = _expand_smtplib(text)
     text = DSN_TYPE_RE.sub("", text, count=1)
     cleaned = clean_text(text)
     code, status = _find_code_status(cleaned)
