@@ -233,8 +233,9 @@ class MailProviderEvent(models.Model):
         ``seconds`` (the scheduled action runs again at once when some are left).
 
         When nothing waits, the run lingers ``LINGER_SECONDS`` for the next posts of a
-        burst before it ends: a post received while a run goes on does not ask for
-        another (``_trigger_apply``), so this run takes its events.
+        burst before it ends: a post that finds the trigger of another post younger
+        than ``TRIGGER_SHARE_SECONDS`` asks for no run of its own (``_trigger_apply``),
+        so the run that trigger started takes its events.
         """
         # a commit per batch, except in testing mode (as core's e-mail queue)
         auto_commit = not getattr(threading.current_thread(), "testing", False)
