@@ -23,10 +23,11 @@ from .message import addresses
 from .message import command_of
 from .message import header
 from .message import normalize_address
+from .patterns import led_by_first_letters
 
 NAME = "exim"
 
-START_RE = re.compile(
+START_RE = led_by_first_letters(
     r"This message was created automatically by mail delivery software"
     r"|could not be delivered to one or more of its\s+recipients",
     re.IGNORECASE,
