@@ -594,6 +594,21 @@ registry.category("web_tour.tours").add("mass_mailing_delivery_provider_events_t
                     ".o_list_view:not(:has(td[name='recipient']:contains('waiting.tour@example.com'))) " +
                     "td[name='recipient']:contains('failed.tour@example.com')",
             },
+            {
+                content: "Select the failed event in the list",
+                trigger: ".o_list_view .o_data_row:has(td[name='recipient']:contains('failed.tour@example.com')) .o_list_record_selector input",
+                run: "click",
+            },
+            {
+                content: "Apply the selection now from the list's header",
+                trigger: ".o_list_view .o_control_panel_actions button[name='action_apply_again'], .o_list_buttons button[name='action_apply_again'], .o_list_view button[name='action_apply_again']",
+                run: "click",
+            },
+            {
+                content: "It failed again: the list says so and still shows it",
+                trigger: ".o_notification .o_notification_bar.bg-warning",
+            },
+            { content: "The failed event is still listed", trigger: row("failed.tour@example.com") },
             noErrorDialog("the events to apply"),
         ];
     },
